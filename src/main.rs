@@ -1,0 +1,2 @@
+//! The `kubevault` binary.
+fn main() {}

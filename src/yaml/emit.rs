@@ -1,0 +1,312 @@
+//! Block-style YAML writer: plain scalars as written, other strings quoted when ambiguous.
+
+use super::node::{Node, Style, Value};
+
+/// Writes one document (no `---` marker), ending with a newline.
+pub fn emit_document(node: &Node) -> String {
+    let mut out = String::new();
+    write_top(&mut out, node);
+    out
+}
+
+/// Writes documents separated by `---` lines; an empty slice gives an empty string.
+pub fn emit_stream(docs: &[Node]) -> String {
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        write_top(&mut out, doc);
+    }
+    out
+}
+
+fn write_top(out: &mut String, node: &Node) {
+    match &node.value {
+        Value::Map(e) if !e.is_empty() => {
+            if let Some(tag) = &node.tag {
+                out.push_str(tag);
+                out.push('\n');
+            }
+            write_map(out, e, 0, false)
+        }
+        Value::Seq(i) if !i.is_empty() => {
+            if let Some(tag) = &node.tag {
+                out.push_str(tag);
+                out.push('\n');
+            }
+            write_seq(out, i, 0, false)
+        }
+        _ => {
+            write_inline(out, node, 0);
+            out.push('\n');
+        }
+    }
+}
+
+fn indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Entries at column `col`; with `inline_first` the cursor already stands where the first key goes.
+fn write_map(out: &mut String, entries: &[(Node, Node)], col: usize, inline_first: bool) {
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 || !inline_first {
+            indent(out, col);
+        }
+        match &k.value {
+            Value::Scalar { .. } => write_scalar(out, k, col, true),
+            _ => write_flow(out, k),
+        }
+        out.push(':');
+        write_value(out, v, col, col + 2);
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Node], col: usize, inline_first: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !inline_first {
+            indent(out, col);
+        }
+        out.push('-');
+        match &item.value {
+            Value::Map(e) if !e.is_empty() && item.tag.is_none() => {
+                out.push(' ');
+                write_map(out, e, col + 2, true);
+            }
+            Value::Seq(s) if !s.is_empty() && item.tag.is_none() => {
+                out.push(' ');
+                write_seq(out, s, col + 2, true);
+            }
+            _ => write_value(out, item, col, col + 2),
+        }
+    }
+}
+
+/// Writes what follows `key:` or `-`: a space and an inline value, or a newline and a block.
+/// `seq_col` is where a block sequence's dashes go, `map_col` where a block mapping's keys go.
+fn write_value(out: &mut String, node: &Node, seq_col: usize, map_col: usize) {
+    let tag = node.tag.as_deref();
+    match &node.value {
+        Value::Map(e) if !e.is_empty() => {
+            push_tag_line(out, tag);
+            write_map(out, e, map_col, false);
+        }
+        Value::Seq(s) if !s.is_empty() => {
+            push_tag_line(out, tag);
+            write_seq(out, s, seq_col, false);
+        }
+        Value::Scalar { text, style: Style::Plain } if text.is_empty() && tag.is_none() => out.push('\n'),
+        _ => {
+            out.push(' ');
+            write_inline(out, node, map_col);
+            out.push('\n');
+        }
+    }
+}
+
+fn push_tag_line(out: &mut String, tag: Option<&str>) {
+    if let Some(tag) = tag {
+        out.push(' ');
+        out.push_str(tag);
+    }
+    out.push('\n');
+}
+
+/// A scalar or an empty collection on the current line (block scalars continue below it).
+fn write_inline(out: &mut String, node: &Node, block_col: usize) {
+    if let Some(tag) = &node.tag {
+        out.push_str(tag);
+        out.push(' ');
+    }
+    match &node.value {
+        Value::Scalar { .. } => write_scalar(out, node, block_col, false),
+        _ => write_flow_untagged(out, node),
+    }
+}
+
+fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
+    let Value::Scalar { text, style } = &node.value else { return };
+    if *style == Style::Plain && !text.contains('\n') && (!text.is_empty() || node.tag.is_some()) {
+        out.push_str(text);
+    } else if *style == Style::Plain && text.is_empty() {
+        out.push_str("null");
+    } else if !needs_quotes(text) {
+        out.push_str(text);
+    } else if !is_key && literal_ok(text) {
+        write_literal(out, text, block_col);
+    } else {
+        write_double_quoted(out, text);
+    }
+}
+
+fn write_flow(out: &mut String, node: &Node) {
+    if let Some(tag) = &node.tag {
+        out.push_str(tag);
+        out.push(' ');
+    }
+    write_flow_untagged(out, node);
+}
+
+fn write_flow_untagged(out: &mut String, node: &Node) {
+    match &node.value {
+        Value::Scalar { text, style } => {
+            if *style == Style::Plain && !text.is_empty() && !text.contains('\n') {
+                out.push_str(text)
+            } else {
+                write_double_quoted(out, text)
+            }
+        }
+        Value::Seq(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(out, item);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(out, k);
+                out.push_str(": ");
+                write_flow(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// True when a string written plain would not read back as the same string in YAML 1.1 or 1.2
+/// (kustomize still reads `on`, `yes`, `y` as booleans).
+pub(crate) fn needs_quotes(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return true };
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "~" | "null" | "true" | "false" | "y" | "n" | "yes" | "no" | "on" | "off" | "<<" | "="
+            | ".inf" | "-.inf" | "+.inf" | ".nan"
+    ) {
+        return true;
+    }
+    // Anything that starts like a number, date or time: quote (also catches 0123, 1e3, 0x1F, 12:30).
+    if first.is_ascii_digit()
+        || (matches!(first, '+' | '-' | '.') && s[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+    {
+        return true;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+        return true;
+    }
+    if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
+        return true;
+    }
+    s.contains(": ")
+        || s.contains(" #")
+        || s.chars().any(|c| c.is_control() || !is_printable(c))
+}
+
+fn is_printable(c: char) -> bool {
+    !matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn literal_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && s.chars().all(|c| c == '\n' || (!c.is_control() && is_printable(c)))
+        && s.split('\n').all(|line| !line.ends_with(' '))
+}
+
+fn write_literal(out: &mut String, s: &str, col: usize) {
+    let chomp = if !s.ends_with('\n') {
+        "-"
+    } else if s.ends_with("\n\n") {
+        "+"
+    } else {
+        ""
+    };
+    out.push('|');
+    out.push_str(chomp);
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            indent(out, col);
+            out.push_str(line);
+        }
+    }
+}
+
+fn write_double_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() || !is_printable(c) => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_stream};
+
+    fn roundtrip(text: &str) -> String {
+        emit_stream(&parse_stream(text, &Limits::default()).unwrap())
+    }
+
+    #[test]
+    fn plain_scalars_stay_as_written() {
+        let text = "a: 0123\nb: 1.10\nc: 0o17\nd: on\ne:\nf: ~\n";
+        assert_eq!(roundtrip(text), text);
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in ["on", "yes", "Y", "0123", "1e3", "12:30", "2001-12-14", "true", "", "~", "-1", "a: b", " x", "x #y", "<<"] {
+            let out = emit_document(&Node::map([("k", Node::string(s))]));
+            let back = parse_stream(&out, &Limits::default()).unwrap();
+            let v = back[0].get("k").unwrap();
+            assert_eq!(v.as_str(), Some(s), "{out}");
+            assert!(needs_quotes(s), "{s}");
+        }
+        for s in ["hello", "kubevault-kvstore", "a/b", "kubevault:alice:read", "v1"] {
+            assert!(!needs_quotes(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn nested_blocks_roundtrip() {
+        let text = "apiVersion: v1\nitems:\n- kind: A\n  list:\n  - 1\n  - - x\n    - y\n  empty: {}\n  none: []\n  s: |\n    line1\n    line2\nmeta:\n  annotations:\n    a: \"0123\"\n";
+        assert_eq!(roundtrip(text), text);
+    }
+
+    #[test]
+    fn strings_with_odd_characters_roundtrip() {
+        for s in ["a\tb", "tail\n\n", "no newline\nend", " lead\nx", "bell\u{7}", "quote\"back\\slash", "uni ☃"] {
+            let out = emit_document(&Node::map([("k", Node::string(s))]));
+            let back = parse_stream(&out, &Limits::default()).unwrap();
+            assert_eq!(back[0].get("k").unwrap().as_str(), Some(s), "{out}");
+        }
+    }
+}

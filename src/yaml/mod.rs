@@ -1,0 +1,18 @@
+//! The only place that reads or writes YAML.
+//!
+//! kubevault keeps YAML as an untyped [`Node`] tree that remembers each scalar's text exactly as
+//! written, its style and its tag, and the line it started on. That gives the secret-file rules of the
+//! SPEC (`pin: 0123` is the text `0123`), error messages with line numbers, and pass-through of items
+//! without rewriting their numbers (`1.10` stays `1.10`), which `serde_yaml::Value` cannot do.
+//! Parsing is driven by `yaml-rust2` events ([`parse`]); writing is our own block-style emitter
+//! ([`emit`]) that quotes every string YAML 1.1 or 1.2 could read as something else.
+//!
+//! Scalars may hold secret values, so nothing here implements `Debug` in a way that prints them.
+
+mod emit;
+mod node;
+mod parse;
+
+pub use emit::{emit_document, emit_stream};
+pub use node::{Node, Style, Value};
+pub use parse::{Limits, YamlError, parse_stream};
