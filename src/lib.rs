@@ -3,4 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod diag;
+pub mod render;
+pub mod vault;
 pub mod yaml;

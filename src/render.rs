@@ -1,0 +1,424 @@
+//! The pure core's last step: a vault model and settings in, Kubernetes objects out.
+//!
+//! Objects are built with k8s-openapi types, in the SPEC's order: Namespace, Secrets by name, then
+//! per user ServiceAccount, token Secret, Role, RoleBinding. A user who can read nothing gets no
+//! Role (an empty `resourceNames` would grant every Secret). Every name is checked against every
+//! other of the same kind, so nothing is silently overwritten.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource};
+
+use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::vault::Vault;
+use crate::vault::access::Grants;
+use crate::yaml::Node;
+
+/// The label every generated object carries.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubevault");
+/// The annotation naming the functionConfig that generated an object.
+pub const GENERATOR: &str = "kubevault.dev/generator";
+/// The annotation naming the vault file an object comes from.
+pub const SOURCE: &str = "kubevault.dev/source";
+
+/// What to render, independent of where it came from (functionConfig or flags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderSettings {
+    /// Namespace of every object.
+    pub namespace: String,
+    /// Also render the Namespace.
+    pub create_namespace: bool,
+    /// Value of `kubevault.dev/generator`: the functionConfig's name.
+    pub generator: String,
+}
+
+/// One generated object.
+pub enum Object {
+    /// The opt-in Namespace.
+    Namespace(Namespace),
+    /// A kvstore Secret or a token Secret.
+    Secret(Secret),
+    /// A user's ServiceAccount.
+    ServiceAccount(ServiceAccount),
+    /// A user's read Role.
+    Role(Role),
+    /// Binds the Role to the ServiceAccount.
+    RoleBinding(RoleBinding),
+}
+
+impl fmt::Debug for Object {
+    /// Kind and name only: a Secret's data must never reach `Debug` output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.resource_ref();
+        write!(f, "{}/{}", r.kind, r.name)
+    }
+}
+
+impl Object {
+    fn parts(&self) -> (&'static str, &'static str, &ObjectMeta) {
+        fn p<T: Resource + Metadata<Ty = ObjectMeta>>(
+            o: &T,
+        ) -> (&'static str, &'static str, &ObjectMeta) {
+            (T::API_VERSION, T::KIND, o.metadata())
+        }
+        match self {
+            Object::Namespace(o) => p(o),
+            Object::Secret(o) => p(o),
+            Object::ServiceAccount(o) => p(o),
+            Object::Role(o) => p(o),
+            Object::RoleBinding(o) => p(o),
+        }
+    }
+
+    /// apiVersion, kind, name and namespace.
+    pub fn resource_ref(&self) -> ResourceRef {
+        let (api_version, kind, meta) = self.parts();
+        ResourceRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: meta.name.clone().unwrap_or_default(),
+            namespace: meta.namespace.clone(),
+        }
+    }
+
+    /// The object as a YAML tree (apiVersion, kind, metadata first).
+    pub fn to_node(&self) -> Node {
+        let json = match self {
+            Object::Namespace(o) => serde_json::to_value(o),
+            Object::Secret(o) => serde_json::to_value(o),
+            Object::ServiceAccount(o) => serde_json::to_value(o),
+            Object::Role(o) => serde_json::to_value(o),
+            Object::RoleBinding(o) => serde_json::to_value(o),
+        };
+        // k8s-openapi types always serialize to JSON; a failure here is a bug, not bad input.
+        Node::from_json(&json.expect("k8s-openapi objects serialize"))
+    }
+}
+
+/// The rendered objects plus warnings; errors mean nothing is rendered.
+pub struct Rendered {
+    /// Objects in output order.
+    pub objects: Vec<Object>,
+    /// Warnings (rules that match nothing, users who read nothing).
+    pub warnings: Diagnostics,
+}
+
+/// Renders a vault. `Err` holds every error (name clashes); warnings ride along either way.
+pub fn render(
+    vault: &Vault,
+    grants: &Grants,
+    settings: &RenderSettings,
+) -> Result<Rendered, Diagnostics> {
+    let mut warnings = Diagnostics::default();
+    let mut objects = Vec::new();
+    let ns = &settings.namespace;
+    if settings.create_namespace {
+        objects.push(Object::Namespace(Namespace {
+            metadata: meta(ns, None, None, settings),
+            ..Default::default()
+        }));
+    }
+    for secret in &vault.secrets {
+        let data: BTreeMap<String, ByteString> = secret
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
+            .collect();
+        objects.push(Object::Secret(Secret {
+            metadata: meta(&secret.name, Some(ns), Some(&secret.source), settings),
+            type_: Some("Opaque".into()),
+            data: (!data.is_empty()).then_some(data),
+            ..Default::default()
+        }));
+    }
+    for (u, user) in vault.users.iter().enumerate() {
+        let source = Some(user.source.as_str());
+        for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
+            if !used {
+                let what = if rule.allow { "rule" } else { "deny rule" };
+                warnings.push(
+                    Diagnostic::warning(
+                        &user.source,
+                        format!("{what} `{}` matches no secret (a typo?)", rule.pattern),
+                    )
+                    .at_line(rule.line),
+                );
+            }
+        }
+        objects.push(Object::ServiceAccount(ServiceAccount {
+            metadata: meta(&user.name, Some(ns), source, settings),
+            ..Default::default()
+        }));
+        let mut token_meta = meta(&format!("{}-token", user.name), Some(ns), source, settings);
+        token_meta
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                "kubernetes.io/service-account.name".into(),
+                user.name.clone(),
+            );
+        objects.push(Object::Secret(Secret {
+            metadata: token_meta,
+            type_: Some("kubernetes.io/service-account-token".into()),
+            ..Default::default()
+        }));
+        let names: Vec<String> = grants.readable[u]
+            .iter()
+            .map(|&i| vault.secrets[i].name.clone())
+            .collect();
+        if names.is_empty() {
+            warnings.push(Diagnostic::warning(
+                &user.source,
+                format!(
+                    "user {:?} can read no secret: no Role is rendered",
+                    user.name
+                ),
+            ));
+            continue;
+        }
+        let role_name = format!("kubevault:{}:read", user.name);
+        objects.push(Object::Role(Role {
+            metadata: meta(&role_name, Some(ns), source, settings),
+            rules: Some(vec![PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["secrets".into()]),
+                verbs: vec!["get".into()],
+                resource_names: Some(names),
+                ..Default::default()
+            }]),
+        }));
+        objects.push(Object::RoleBinding(RoleBinding {
+            metadata: meta(&role_name, Some(ns), source, settings),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: role_name.clone(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "ServiceAccount".into(),
+                name: user.name.clone(),
+                namespace: Some(ns.clone()),
+                ..Default::default()
+            }]),
+        }));
+    }
+    check_clashes(&objects)?;
+    Ok(Rendered { objects, warnings })
+}
+
+fn meta(
+    name: &str,
+    namespace: Option<&str>,
+    source: Option<&str>,
+    settings: &RenderSettings,
+) -> ObjectMeta {
+    let mut annotations = BTreeMap::from([(GENERATOR.to_string(), settings.generator.clone())]);
+    if let Some(source) = source {
+        annotations.insert(SOURCE.into(), source.into());
+    }
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: namespace.map(Into::into),
+        labels: Some(BTreeMap::from([(
+            MANAGED_BY.0.to_string(),
+            MANAGED_BY.1.to_string(),
+        )])),
+        annotations: Some(annotations),
+        ..Default::default()
+    }
+}
+
+fn source_of(o: &Object) -> String {
+    let (_, _, meta) = o.parts();
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(SOURCE))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Every (kind, namespace, name) must be unique among generated objects.
+fn check_clashes(objects: &[Object]) -> Result<(), Diagnostics> {
+    let mut seen: BTreeMap<(String, Option<String>, String), &Object> = BTreeMap::new();
+    let mut errors = Diagnostics::default();
+    for o in objects {
+        let r = o.resource_ref();
+        let key = (r.kind.clone(), r.namespace.clone(), r.name.clone());
+        if let Some(first) = seen.insert(key, o) {
+            let (a, b) = (source_of(first), source_of(o));
+            let (first_src, second_src) = if a <= b { (a, b) } else { (b, a) };
+            errors.push(
+                Diagnostic::error(
+                    &second_src,
+                    format!(
+                        "{} {:?} from {second_src} clashes with the one from {first_src}",
+                        r.kind, r.name
+                    ),
+                )
+                .about(r),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::access::evaluate;
+    use crate::vault::model::build;
+    use crate::vault::walk::{VaultFile, VaultFiles};
+
+    fn vault(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> Vault {
+        let f = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(rel, text)| VaultFile {
+                    rel: rel.to_string(),
+                    bytes: text.as_bytes().to_vec(),
+                })
+                .collect()
+        };
+        let (v, d) = build(
+            &VaultFiles {
+                kvstore: f(kv),
+                access_control: Some(f(ac)),
+            },
+            "ns",
+            &|_| Err("x".into()),
+        );
+        assert!(!d.has_errors(), "{d:?}");
+        v
+    }
+
+    fn settings(create_namespace: bool) -> RenderSettings {
+        RenderSettings {
+            namespace: "ns".into(),
+            create_namespace,
+            generator: "g".into(),
+        }
+    }
+
+    fn kinds_and_names(vault: &Vault, create: bool) -> Vec<String> {
+        let r = render(vault, &evaluate(vault), &settings(create)).unwrap();
+        r.objects.iter().map(|o| format!("{o:?}")).collect()
+    }
+
+    #[test]
+    fn order_and_empty_roles() {
+        let v = vault(
+            &[("kvstore/b", "k: v"), ("kvstore/a", "k: v")],
+            &[
+                ("access_control/zed", "a\nb"),
+                ("access_control/amy", "nothing/**"),
+            ],
+        );
+        assert_eq!(
+            kinds_and_names(&v, true),
+            [
+                "Namespace/ns",
+                "Secret/a",
+                "Secret/b",
+                "ServiceAccount/amy",
+                "Secret/amy-token",
+                "ServiceAccount/zed",
+                "Secret/zed-token",
+                "Role/kubevault:zed:read",
+                "RoleBinding/kubevault:zed:read",
+            ]
+        );
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        let warnings: Vec<String> = r.warnings.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "access_control/amy: warning: user \"amy\" can read no secret: no Role is rendered",
+                "access_control/amy:1: warning: rule `nothing/**` matches no secret (a typo?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn role_lists_sorted_names_and_never_empty() {
+        let v = vault(
+            &[
+                ("kvstore/x/b", "k: v"),
+                ("kvstore/x/a", "k: v"),
+                ("kvstore/y", "k: v"),
+            ],
+            &[("access_control/u", "x/**\n!x/b")],
+        );
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        let role = r
+            .objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Role(r) => Some(r),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            role.rules.as_ref().unwrap()[0].resource_names.as_deref(),
+            Some(&["x-a".to_string()][..])
+        );
+        for o in &r.objects {
+            if let Object::Role(role) = o {
+                assert!(
+                    role.rules
+                        .iter()
+                        .flatten()
+                        .all(|r| r.resource_names.as_ref().is_some_and(|n| !n.is_empty()))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn token_name_clash_is_an_error() {
+        let v = vault(
+            &[("kvstore/alice-token", "k: v")],
+            &[("access_control/alice", "**")],
+        );
+        let errs = render(&v, &evaluate(&v), &settings(false)).err().unwrap();
+        let msgs: Vec<String> = errs.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "kvstore/alice-token: error: Secret \"alice-token\" from kvstore/alice-token clashes with the one from access_control/alice"
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_annotations_and_no_string_data() {
+        let v = vault(
+            &[("kvstore/app/db.yaml", "port: 5432")],
+            &[("access_control/u", "**")],
+        );
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        let node = r.objects[0].to_node();
+        assert_eq!(
+            node.str_at(&["metadata", "labels", MANAGED_BY.0]),
+            Some("kubevault")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", SOURCE]),
+            Some("kvstore/app/db.yaml")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", GENERATOR]),
+            Some("g")
+        );
+        assert_eq!(node.str_at(&["data", "port"]), Some("NTQzMg=="));
+        assert!(node.get("stringData").is_none());
+        assert_eq!(node.str_at(&["type"]), Some("Opaque"));
+    }
+}

@@ -1,0 +1,12 @@
+//! The vault directory: reading it ([`walk`]), parsing secret and access-control files
+//! ([`secret_file`], [`rules`]), naming ([`names`]), the model ([`model`]) and who may read what
+//! ([`access`]). Everything but `walk` is pure.
+
+pub mod access;
+pub mod model;
+pub mod names;
+pub mod rules;
+pub mod secret_file;
+pub mod walk;
+
+pub use model::{Secret, User, Vault};

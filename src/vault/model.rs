@@ -1,0 +1,306 @@
+//! The vault model: secrets with identities, names and data, users with rules. Built purely from
+//! the files [`super::walk`] read, with every naming, parsing and collision problem collected.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::yaml::Node;
+
+use super::names::{identity, is_dns1123_label, is_dns1123_subdomain, secret_name};
+use super::rules::{Rule, parse_rules};
+use super::secret_file::{self, Parsed, SecretData};
+use super::walk::{VaultFile, VaultFiles};
+
+/// One kvstore file, ready to render.
+#[derive(Debug)]
+pub struct Secret {
+    /// Path under `kvstore/` without `.yaml`/`.yml`: what rules match.
+    pub identity: String,
+    /// The Kubernetes Secret name.
+    pub name: String,
+    /// Path relative to the vault directory.
+    pub source: String,
+    /// Keys and values (values never printed by `Debug`).
+    pub data: SecretData,
+}
+
+/// One user: an access-control file.
+#[derive(Debug)]
+pub struct User {
+    /// The user name: the file name.
+    pub name: String,
+    /// Path relative to the vault directory.
+    pub source: String,
+    /// The rules in file order.
+    pub rules: Vec<Rule>,
+}
+
+/// A whole vault: secrets sorted by name, users sorted by name.
+#[derive(Debug, Default)]
+pub struct Vault {
+    /// Secrets, sorted by name.
+    pub secrets: Vec<Secret>,
+    /// Users, sorted by name.
+    pub users: Vec<User>,
+}
+
+/// Decrypts a SOPS document into a plain mapping; the error is a reason without any value.
+pub type Decryptor<'a> = &'a dyn Fn(&Node) -> Result<Node, String>;
+
+/// Builds the model from files read from disk. `namespace` only fills `resourceRef`s.
+pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut vault = Vault::default();
+    let mut by_identity: BTreeMap<String, &str> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, &str> = BTreeMap::new();
+    for file in &files.kvstore {
+        let inner = file.rel.strip_prefix("kvstore/").unwrap_or(&file.rel);
+        let identity = identity(inner);
+        let name = secret_name(&identity);
+        if let Some(first) = by_identity.insert(identity.clone(), &file.rel) {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                format!("same secret identity {identity:?} as {first}"),
+            ));
+            continue;
+        }
+        if !is_dns1123_subdomain(&name) {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                format!(
+                    "secret name {name:?} (from identity {identity:?}) is not a valid Kubernetes name: \
+                     at most 253 of a-z, 0-9 and '-', starting and ending with a letter or digit"
+                ),
+            ));
+            continue;
+        }
+        if let Some(first) = by_name.insert(name.clone(), &file.rel) {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                format!("same Secret name {name:?} as {first}"),
+            ));
+            continue;
+        }
+        let resource = ResourceRef {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            name: name.clone(),
+            namespace: Some(namespace.to_string()),
+        };
+        match parse_secret(file, decrypt) {
+            Ok(data) => {
+                if data.is_empty() {
+                    diags.push(
+                        Diagnostic::warning(&file.rel, "no keys: the Secret has no data")
+                            .about(resource),
+                    );
+                }
+                vault.secrets.push(Secret {
+                    identity,
+                    name,
+                    source: file.rel.clone(),
+                    data,
+                });
+            }
+            Err(problems) => {
+                for p in problems {
+                    diags.push(
+                        Diagnostic::error(&file.rel, p.message)
+                            .at_line(p.line)
+                            .about(resource.clone()),
+                    );
+                }
+            }
+        }
+    }
+    let mut users: BTreeMap<String, &str> = BTreeMap::new();
+    for file in files.access_control.iter().flatten() {
+        let name = file.rel.rsplit('/').next().unwrap_or(&file.rel).to_string();
+        if !is_dns1123_label(&name) {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                format!("user name {name:?} (the file name) is not a DNS-1123 label: at most 63 of a-z, 0-9 and '-'"),
+            ));
+            continue;
+        }
+        if let Some(first) = users.insert(name.clone(), &file.rel) {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                format!("user {name:?} is already defined by {first}"),
+            ));
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&file.bytes) else {
+            diags.push(Diagnostic::error(
+                &file.rel,
+                "access-control file is not UTF-8",
+            ));
+            continue;
+        };
+        let (rules, errors) = parse_rules(text);
+        if !errors.is_empty() {
+            for e in errors {
+                diags.push(Diagnostic::error(&file.rel, e.message).at_line(e.line));
+            }
+            continue;
+        }
+        vault.users.push(User {
+            name,
+            source: file.rel.clone(),
+            rules,
+        });
+    }
+    vault.secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    vault.users.sort_by(|a, b| a.name.cmp(&b.name));
+    (vault, diags)
+}
+
+fn parse_secret(
+    file: &VaultFile,
+    decrypt: Decryptor,
+) -> Result<SecretData, Vec<secret_file::FileProblem>> {
+    match secret_file::parse(&file.bytes)? {
+        Parsed::Plain(data) => Ok(data),
+        Parsed::Encrypted(doc) => {
+            let plain = decrypt(&doc).map_err(|why| {
+                vec![secret_file::FileProblem {
+                    line: 0,
+                    message: why,
+                }]
+            })?;
+            secret_file::data_from_mapping(&plain)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles {
+        let f = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(rel, text)| VaultFile {
+                    rel: rel.to_string(),
+                    bytes: text.as_bytes().to_vec(),
+                })
+                .collect()
+        };
+        VaultFiles {
+            kvstore: f(kv),
+            access_control: Some(f(ac)),
+        }
+    }
+
+    fn no_sops(_: &Node) -> Result<Node, String> {
+        Err("no keys".into())
+    }
+
+    fn errors(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> Vec<String> {
+        let (_, diags) = build(&files(kv, ac), "ns", &no_sops);
+        diags.sorted().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn collisions_name_both_files() {
+        let table: &[(&[(&str, &str)], &[(&str, &str)], &str)] = &[
+            (
+                &[("kvstore/db", "a: 1"), ("kvstore/db.yaml", "a: 1")],
+                &[],
+                "kvstore/db.yaml: error: same secret identity \"db\" as kvstore/db",
+            ),
+            (
+                &[("kvstore/App/DB", "a: 1"), ("kvstore/app/db", "a: 1")],
+                &[],
+                "kvstore/app/db: error: same Secret name \"app-db\" as kvstore/App/DB",
+            ),
+            (
+                &[("kvstore/a_b", "a: 1"), ("kvstore/a.b.yml", "a: 1")],
+                &[],
+                "same Secret name \"a-b\"",
+            ),
+            (
+                &[("kvstore/_x", "a: 1")],
+                &[],
+                "kvstore/_x: error: secret name \"-x\"",
+            ),
+            (
+                &[],
+                &[("access_control/bob", "x"), ("access_control/ops/bob", "x")],
+                "access_control/ops/bob: error: user \"bob\" is already defined by access_control/bob",
+            ),
+            (
+                &[],
+                &[("access_control/Alice", "x")],
+                "access_control/Alice: error: user name \"Alice\"",
+            ),
+            (
+                &[],
+                &[("access_control/alice.txt", "x")],
+                "user name \"alice.txt\"",
+            ),
+            (
+                &[],
+                &[("access_control/alice", "ok\n!\n")],
+                "access_control/alice:2: error: a bare `!`",
+            ),
+        ];
+        for (kv, ac, needle) in table {
+            let errs = errors(kv, ac);
+            assert!(
+                errs.iter().any(|e| e.contains(needle)),
+                "{needle}: {errs:?}"
+            );
+        }
+        let long = format!("kvstore/{}", "a".repeat(254));
+        assert!(
+            errors(&[(&long, "a: 1")], &[])
+                .iter()
+                .any(|e| e.contains("not a valid Kubernetes name"))
+        );
+    }
+
+    #[test]
+    fn model_is_sorted_and_named() {
+        let (vault, diags) = build(
+            &files(
+                &[
+                    ("kvstore/z.yaml", "a: 1"),
+                    ("kvstore/a/b", "k: v"),
+                    ("kvstore/empty", ""),
+                ],
+                &[
+                    ("access_control/ops/bob", "a/**"),
+                    ("access_control/alice", "z"),
+                ],
+            ),
+            "ns",
+            &no_sops,
+        );
+        let names: Vec<_> = vault
+            .secrets
+            .iter()
+            .map(|s| (s.name.as_str(), s.identity.as_str()))
+            .collect();
+        assert_eq!(names, [("a-b", "a/b"), ("empty", "empty"), ("z", "z")]);
+        let users: Vec<_> = vault
+            .users
+            .iter()
+            .map(|u| (u.name.as_str(), u.source.as_str()))
+            .collect();
+        assert_eq!(
+            users,
+            [
+                ("alice", "access_control/alice"),
+                ("bob", "access_control/ops/bob")
+            ]
+        );
+        assert_eq!(diags.sorted().len(), 1, "the empty file warns");
+    }
+
+    #[test]
+    fn encrypted_files_go_through_the_decryptor() {
+        let errs = errors(&[("kvstore/enc.yaml", "a: ENC[x]\nsops:\n  mac: m\n")], &[]);
+        assert_eq!(errs, ["kvstore/enc.yaml: error: no keys"]);
+    }
+}
