@@ -3,7 +3,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod diag;
+pub mod exit;
+pub mod krm;
 pub mod render;
 pub mod vault;
 pub mod yaml;

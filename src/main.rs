@@ -1,2 +1,34 @@
-//! The `kubevault` binary.
-fn main() {}
+//! The `kubevault` binary: parse the command line, run, print once, exit with a named code.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use kubevault::{app, cli::Cli, exit::Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match app::run(cli) {
+        Ok(report) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(report.stdout.as_bytes())
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                eprintln!("error: cannot write to stdout");
+                return Exit::Failure.into();
+            }
+            for line in &report.messages {
+                eprintln!("{line}");
+            }
+            report.exit
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            Exit::Failure
+        }
+    };
+    exit.into()
+}

@@ -96,7 +96,17 @@ impl Object {
             Object::RoleBinding(o) => serde_json::to_value(o),
         };
         // k8s-openapi types always serialize to JSON; a failure here is a bug, not bad input.
-        Node::from_json(&json.expect("k8s-openapi objects serialize"))
+        let mut node = Node::from_json(&json.expect("k8s-openapi objects serialize"));
+        // apiVersion, kind, metadata, then the rest (k8s-openapi writes fields alphabetically).
+        if let Some(entries) = node.as_map_mut()
+            && let Some(pos) = entries
+                .iter()
+                .position(|(k, _)| k.as_str() == Some("metadata"))
+        {
+            let meta = entries.remove(pos);
+            entries.insert(2.min(entries.len()), meta);
+        }
+        node
     }
 }
 

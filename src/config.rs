@@ -1,0 +1,289 @@
+//! The functionConfig: `kubevault.dev/v1alpha1` `KubeVault`, or a `v1` `ConfigMap` with the same
+//! keys in `data` (what `kpt fn eval -- key=value` sends). Unknown fields are errors, and every
+//! problem is reported at once. Validation reads the YAML tree by hand so that no serde error can
+//! echo a value.
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::vault::names::is_dns1123_label;
+use crate::yaml::Node;
+
+/// The API version of the typed functionConfig.
+pub const API_VERSION: &str = "kubevault.dev/v1alpha1";
+/// The kind of the typed functionConfig.
+pub const KIND: &str = "KubeVault";
+/// Default `spec.vaultDir`.
+pub const DEFAULT_VAULT_DIR: &str = "vault";
+/// Default `spec.namespace`.
+pub const DEFAULT_NAMESPACE: &str = "kubevault-kvstore";
+
+/// A validated functionConfig.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// `metadata.name`: the generator name stamped on generated objects.
+    pub name: String,
+    /// `vaultDir` as written.
+    pub vault_dir: String,
+    /// Target namespace.
+    pub namespace: String,
+    /// Render the Namespace too.
+    pub create_namespace: bool,
+    /// Where relative paths resolve under `kpt fn render`: the package path plus the config
+    /// file's own directory, from kpt's annotations. `None` elsewhere (use the working directory).
+    pub package_dir: Option<PathBuf>,
+}
+
+impl FunctionConfig {
+    /// The vault directory as an absolute path: relative to the package directory under
+    /// `kpt fn render`, else to `cwd`.
+    pub fn resolved_vault_dir(&self, cwd: &Path) -> PathBuf {
+        let base = self.package_dir.as_deref().unwrap_or(cwd);
+        normalize(&base.join(&self.vault_dir))
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, so messages show a clean absolute path.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn err(message: String) -> Diagnostic {
+    Diagnostic::error("", format!("functionConfig: {message}"))
+}
+
+/// Validates a functionConfig; `None` (no functionConfig at all) is an error.
+pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
+    let Some(node) = node.filter(|n| !n.is_null()) else {
+        return Err(vec![err(format!(
+            "missing: give a {API_VERSION} {KIND} (or a ConfigMap with vaultDir/namespace in data)"
+        ))]
+        .into());
+    };
+    let mut errors = Diagnostics::default();
+    let Some(entries) = node.as_map() else {
+        return Err(vec![err("must be a mapping".into())].into());
+    };
+    let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = node.str_at(&["kind"]).unwrap_or("");
+    let (body_key, typed) = match (api_version, kind) {
+        (API_VERSION, KIND) => ("spec", true),
+        ("v1", "ConfigMap") => ("data", false),
+        (_, KIND) => {
+            errors.push(err(format!(
+                "apiVersion {api_version:?} is not supported for {KIND}: use {API_VERSION}"
+            )));
+            ("spec", true)
+        }
+        _ => {
+            return Err(vec![err(format!(
+                "kind {kind:?} (apiVersion {api_version:?}) is not supported: use {API_VERSION} {KIND} or a v1 ConfigMap"
+            ))]
+            .into());
+        }
+    };
+    for (k, _) in entries {
+        let k = k.as_str().unwrap_or("");
+        if !["apiVersion", "kind", "metadata", body_key].contains(&k) {
+            errors.push(err(format!("unknown field `{k}`")));
+        }
+    }
+    let name = node.str_at(&["metadata", "name"]).unwrap_or("").to_string();
+    if name.is_empty() {
+        errors.push(err(
+            "metadata.name is required (it names the generator of the objects)".into(),
+        ));
+    }
+    let mut cfg = FunctionConfig {
+        name,
+        vault_dir: DEFAULT_VAULT_DIR.into(),
+        namespace: DEFAULT_NAMESPACE.into(),
+        create_namespace: false,
+        package_dir: package_dir(node),
+    };
+    match node.get(body_key) {
+        None => {}
+        Some(body) if body.is_null() => {}
+        Some(body) => {
+            match body.as_map() {
+                None => errors.push(err(format!("`{body_key}` must be a mapping"))),
+                Some(fields) => {
+                    for (k, v) in fields {
+                        let field = k.as_str().unwrap_or("");
+                        let at = format!("{body_key}.{field}");
+                        match field {
+                        "vaultDir" => match v.as_str().filter(|s| !s.is_empty() && !v.is_null()) {
+                            Some(s) => cfg.vault_dir = s.to_string(),
+                            None => errors.push(err(format!("`{at}` must be a non-empty path"))),
+                        },
+                        "namespace" => match v.as_str().filter(|s| is_dns1123_label(s)) {
+                            Some(s) => cfg.namespace = s.to_string(),
+                            None => errors.push(err(format!(
+                                "`{at}` must be a DNS-1123 label (at most 63 of a-z, 0-9 and '-')"
+                            ))),
+                        },
+                        "createNamespace" => match parse_bool(v, typed) {
+                            Some(b) => cfg.create_namespace = b,
+                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        other => errors.push(err(format!("unknown field `{body_key}.{other}`"))),
+                    }
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Typed form: a plain YAML boolean. ConfigMap form: exactly the strings `true`/`false`.
+fn parse_bool(v: &Node, typed: bool) -> Option<bool> {
+    use crate::yaml::{Style, Value};
+    match (&v.value, typed) {
+        (
+            Value::Scalar {
+                text,
+                style: Style::Plain,
+            },
+            true,
+        ) if v.tag.is_none() || v.tag.as_deref() == Some("!!bool") => match text.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        (Value::Scalar { text, .. }, false) => match text.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `internal.config.kubernetes.io/package-path` joined with the directory of the config's own path.
+fn package_dir(node: &Node) -> Option<PathBuf> {
+    let ann = node.path(&["metadata", "annotations"])?;
+    let package = ann
+        .get("internal.config.kubernetes.io/package-path")?
+        .as_str()?;
+    let package = Path::new(package);
+    if !package.is_absolute() {
+        return None;
+    }
+    let own = ann
+        .get("internal.config.kubernetes.io/path")
+        .or_else(|| ann.get("config.kubernetes.io/path"))
+        .and_then(Node::as_str)
+        .map(Path::new)
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
+    Some(package.join(own))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_stream};
+
+    fn cfg(text: &str) -> Result<FunctionConfig, Vec<String>> {
+        let doc = parse_stream(text, &Limits::default()).unwrap().pop();
+        parse(doc.as_ref()).map_err(|d| d.sorted().iter().map(|d| d.message.clone()).collect())
+    }
+
+    #[test]
+    fn typed_and_configmap_forms() {
+        let c = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {name: homelab}\nspec:\n  vaultDir: ./v\n  namespace: ns\n  createNamespace: true\n").unwrap();
+        assert_eq!(
+            (
+                c.name.as_str(),
+                c.vault_dir.as_str(),
+                c.namespace.as_str(),
+                c.create_namespace
+            ),
+            ("homelab", "./v", "ns", true)
+        );
+        let c = cfg("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: function-input}\ndata: {vaultDir: v, createNamespace: \"false\"}\n").unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.namespace.as_str(), c.create_namespace),
+            ("function-input", DEFAULT_NAMESPACE, false)
+        );
+        let c = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {name: x}\n")
+            .unwrap();
+        assert_eq!(c.vault_dir, DEFAULT_VAULT_DIR);
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let errs = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {}\nextra: 1\nspec:\n  vaultDir: \"\"\n  namespace: Bad_NS\n  createNamespace: \"yes\"\n  typo: 1\n").unwrap_err();
+        let joined = errs.join("\n");
+        for needle in [
+            "unknown field `extra`",
+            "metadata.name is required",
+            "`spec.vaultDir`",
+            "`spec.namespace`",
+            "`spec.createNamespace` must be true or false",
+            "unknown field `spec.typo`",
+        ] {
+            assert!(joined.contains(needle), "{needle}: {joined}");
+        }
+        assert_eq!(errs.len(), 6);
+    }
+
+    #[test]
+    fn wrong_kinds_and_missing() {
+        assert!(
+            cfg("apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n").unwrap_err()[0]
+                .contains("not supported")
+        );
+        assert!(
+            cfg("apiVersion: kubevault.dev/v2\nkind: KubeVault\nmetadata: {name: x}\n")
+                .unwrap_err()[0]
+                .contains("apiVersion")
+        );
+        assert!(parse(None).is_err());
+        let bad_bool = cfg("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {createNamespace: \"True\"}\n").unwrap_err();
+        assert!(
+            bad_bool[0].contains("\"true\" or \"false\""),
+            "{bad_bool:?}"
+        );
+        assert!(
+            cfg("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {ageKey: x}\n")
+                .unwrap_err()[0]
+                .contains("unknown field `data.ageKey`")
+        );
+    }
+
+    #[test]
+    fn kpt_render_resolves_against_the_package() {
+        let c = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata:\n  name: x\n  annotations:\n    internal.config.kubernetes.io/package-path: /pkg\n    internal.config.kubernetes.io/path: config/fn.yaml\nspec: {vaultDir: ../vault}\n").unwrap();
+        assert_eq!(
+            c.resolved_vault_dir(Path::new("/elsewhere")),
+            PathBuf::from("/pkg/vault")
+        );
+        let c = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {name: x}\nspec: {vaultDir: ./v}\n").unwrap();
+        assert_eq!(
+            c.resolved_vault_dir(Path::new("/cwd")),
+            PathBuf::from("/cwd/v")
+        );
+        let c = cfg("apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {name: x}\nspec: {vaultDir: /abs}\n").unwrap();
+        assert_eq!(
+            c.resolved_vault_dir(Path::new("/cwd")),
+            PathBuf::from("/abs")
+        );
+    }
+}
