@@ -134,7 +134,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
     };
     let list = match krm::read(text) {
         Ok(list) => list,
-        Err(d) => return failed(Vec::new(), None, "", vec![d].into()),
+        Err(d) => return failed(Vec::new(), None, "", vec![*d].into()),
     };
     let cfg = match config::parse(list.function_config.as_ref()) {
         Ok(cfg) => cfg,

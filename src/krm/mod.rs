@@ -24,12 +24,12 @@ pub struct ResourceList {
 }
 
 /// Reads a ResourceList from stdin text. Errors never quote the input.
-pub fn read(text: &str) -> Result<ResourceList, Diagnostic> {
+pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
     let limits = Limits {
         max_depth: 256,
         max_alias_expansion: 64 << 20,
     };
-    let bad = |m: String| Diagnostic::error("", format!("stdin: {m}"));
+    let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
     let mut docs = parse_stream(text, &limits)
         .map_err(|e| bad(format!("not valid YAML at line {}: {}", e.line, e.message)))?;
     docs.retain(|d| !d.is_null());

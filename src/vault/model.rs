@@ -196,6 +196,8 @@ mod tests {
         Err("no keys".into())
     }
 
+    type Files<'a> = &'a [(&'a str, &'a str)];
+
     fn errors(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> Vec<String> {
         let (_, diags) = build(&files(kv, ac), "ns", &no_sops);
         diags.sorted().iter().map(|d| d.to_string()).collect()
@@ -203,7 +205,7 @@ mod tests {
 
     #[test]
     fn collisions_name_both_files() {
-        let table: &[(&[(&str, &str)], &[(&str, &str)], &str)] = &[
+        let table: &[(Files, Files, &str)] = &[
             (
                 &[("kvstore/db", "a: 1"), ("kvstore/db.yaml", "a: 1")],
                 &[],

@@ -192,8 +192,7 @@ fn utf8_problem(bytes: &[u8], valid_up_to: usize) -> FileProblem {
         .and_then(|doc| {
             doc.as_map()?
                 .iter()
-                .filter(|(k, _)| k.line <= line)
-                .next_back()
+                .rfind(|(k, _)| k.line <= line)
                 .and_then(|(k, _)| k.as_str().map(quote_key))
         });
     let message = match key {
