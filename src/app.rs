@@ -12,12 +12,13 @@ use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
 use crate::krm;
+use crate::par::par_map;
 use crate::render::{Object, RenderSettings, render};
 use crate::vault::access::evaluate;
 use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
 use crate::vault::walk::read_vault;
-use crate::yaml::{Limits, Node, emit_stream, parse_stream};
+use crate::yaml::{Limits, Node, emit_document, parse_stream};
 
 mod output_dir;
 
@@ -177,7 +178,7 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
 fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
     match objects {
         Some(objects) => Report {
-            stdout: emit_stream(&objects.iter().map(Object::to_node).collect::<Vec<_>>()),
+            stdout: par_map(&objects, |o| emit_document(&o.to_node())).join("---\n"),
             messages: messages(diags),
             exit: Exit::Success,
         },

@@ -1,10 +1,20 @@
 //! Who reads what: every user's rules evaluated against every secret identity.
 //!
-//! This is the straightforward evaluation (last matching rule wins, default deny), kept simple
-//! so it can serve as the oracle for faster evaluators.
+//! [`evaluate`] computes, once per distinct pattern, the set of secrets it matches, testing only
+//! candidates: identities that start with the pattern's literal prefix (binary search over sorted
+//! identities), else identities holding one of its literal segments (a segment index), else
+//! identities containing its longest literal (a substring check before the glob). It then folds each user's rules over those sets in order: an allow ORs its set in, a
+//! deny clears it. Applying rules in order this way gives exactly "the last matching rule wins,
+//! default deny". [`evaluate_naive`] is the straightforward evaluation, kept as the oracle the
+//! fast one is tested against.
+
+use std::collections::HashMap;
+
+use glob_match::glob_match;
 
 use super::model::Vault;
 use super::rules::deciding_rule;
+use crate::par::par_map;
 
 /// The result of evaluating all rules of a vault.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -16,8 +26,181 @@ pub struct Grants {
     pub rule_used: Vec<Vec<bool>>,
 }
 
-/// Evaluates every rule of every user against every secret.
+/// A set of secret indices.
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            (0..64)
+                .filter(move |b| word & (1 << b) != 0)
+                .map(move |b| w * 64 + b)
+        })
+    }
+}
+
+/// The part of a pattern before its first glob character: every match starts with it.
+fn literal_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', '{', '\\'])
+        .unwrap_or(pattern.len());
+    &pattern[..end]
+}
+
+/// Literal runs of a pattern outside `{...}` and `[...]`: every match contains each of them.
+struct Pieces<'a> {
+    /// The longest literal run (may be empty).
+    longest: &'a str,
+    /// Runs bounded by `/` or the ends of the pattern on both sides: each is a whole segment of
+    /// every identity the pattern matches.
+    segments: Vec<&'a str>,
+}
+
+impl<'a> Pieces<'a> {
+    fn of(pattern: &'a str) -> Self {
+        let bytes = pattern.as_bytes();
+        let mut pieces = Pieces {
+            longest: "",
+            segments: Vec::new(),
+        };
+        let (mut braces, mut class, mut i, mut start) = (0usize, false, 0usize, Some(0usize));
+        // A run starts after a glob character or at the start; it is bounded before only at the
+        // start of the pattern, bounded after only at its end (else a glob character follows).
+        let close = |pieces: &mut Pieces<'a>, from: usize, to: usize| {
+            let runs: Vec<&'a str> = pattern[from..to].split('/').collect();
+            for (k, run) in runs.iter().enumerate() {
+                if run.len() > pieces.longest.len() {
+                    pieces.longest = run;
+                }
+                let bounded_before = k > 0 || from == 0;
+                let bounded_after = k + 1 < runs.len() || to == bytes.len();
+                if !run.is_empty() && bounded_before && bounded_after {
+                    pieces.segments.push(run);
+                }
+            }
+        };
+        while i < bytes.len() {
+            let c = bytes[i];
+            let literal = braces == 0 && !class && !matches!(c, b'*' | b'?' | b'[' | b'{' | b'\\');
+            if literal {
+                start.get_or_insert(i);
+            } else if let Some(from) = start.take() {
+                close(&mut pieces, from, i);
+            }
+            match c {
+                b'\\' => i += 1,
+                b'[' if !class => class = true,
+                b']' if class => class = false,
+                b'{' if !class => braces += 1,
+                b'}' if !class && braces > 0 => braces -= 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if let Some(from) = start {
+            close(&mut pieces, from, bytes.len());
+        }
+        pieces
+    }
+}
+
+/// Evaluates every user's rules against every secret (fast; same result as [`evaluate_naive`]).
 pub fn evaluate(vault: &Vault) -> Grants {
+    let n = vault.secrets.len();
+    let mut sorted: Vec<(&str, usize)> = vault
+        .secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.identity.as_str(), i))
+        .collect();
+    sorted.sort_unstable();
+
+    let mut slots: HashMap<&str, usize> = HashMap::new();
+    let mut patterns: Vec<&str> = Vec::new();
+    for rule in vault.users.iter().flat_map(|u| &u.rules) {
+        slots.entry(rule.pattern.as_str()).or_insert_with(|| {
+            patterns.push(&rule.pattern);
+            patterns.len() - 1
+        });
+    }
+    let mut segments: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in vault.secrets.iter().enumerate() {
+        for seg in s.identity.split('/') {
+            let list = segments.entry(seg).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+    }
+    let sets: Vec<Bits> = par_map(&patterns, |pattern| {
+        let mut bits = Bits::new(n);
+        let prefix = literal_prefix(pattern);
+        let pieces = Pieces::of(pattern);
+        if prefix.len() == pattern.len() {
+            if let Ok(at) = sorted.binary_search_by(|(id, _)| (*id).cmp(pattern)) {
+                bits.set(sorted[at].1);
+            }
+        } else if !prefix.is_empty() || pieces.segments.is_empty() {
+            let start = sorted.partition_point(|(id, _)| *id < prefix);
+            let longest = pieces.longest;
+            for (id, i) in sorted[start..]
+                .iter()
+                .take_while(|(id, _)| id.starts_with(prefix))
+            {
+                if id.contains(longest) && glob_match(pattern, id) {
+                    bits.set(*i);
+                }
+            }
+        } else {
+            let empty = Vec::new();
+            let fewest = pieces
+                .segments
+                .iter()
+                .map(|seg| segments.get(seg).unwrap_or(&empty))
+                .min_by_key(|list| list.len())
+                .unwrap_or(&empty);
+            for &i in fewest {
+                if glob_match(pattern, &vault.secrets[i].identity) {
+                    bits.set(i);
+                }
+            }
+        }
+        bits
+    });
+
+    let mut grants = Grants::default();
+    for user in &vault.users {
+        let mut readable = Bits::new(n);
+        let mut used = Vec::with_capacity(user.rules.len());
+        for rule in &user.rules {
+            let set = &sets[slots[rule.pattern.as_str()]];
+            used.push(!set.is_empty());
+            for (r, s) in readable.0.iter_mut().zip(&set.0) {
+                if rule.allow {
+                    *r |= s;
+                } else {
+                    *r &= !s;
+                }
+            }
+        }
+        grants.readable.push(readable.ones().collect());
+        grants.rule_used.push(used);
+    }
+    grants
+}
+
+/// The straightforward evaluation: every rule of every user against every secret.
+pub fn evaluate_naive(vault: &Vault) -> Grants {
     let mut grants = Grants::default();
     for user in &vault.users {
         let readable = vault
@@ -36,4 +219,148 @@ pub fn evaluate(vault: &Vault) -> Grants {
         grants.rule_used.push(used);
     }
     grants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::model::{Secret, User};
+    use crate::vault::rules::Rule;
+
+    /// splitmix64: a tiny deterministic generator, enough to make many random vaults.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    const SEGMENTS: &[&str] = &["a", "ab", "b", "prod", "Prod", "x.y", "db", "db1", "a-b"];
+    const PATTERNS: &[&str] = &[
+        "**",
+        "a/**",
+        "a/*",
+        "*/db",
+        "**/db*",
+        "prod/**",
+        "Prod/**",
+        "a",
+        "ab",
+        "a/b",
+        "a*",
+        "a/**/db",
+        "{a,b}/**",
+        "a/{db,db1}",
+        "[ap]*/**",
+        "?b/*",
+        "*",
+        "**/x.y",
+        "prod/*/db1",
+        "a\\-b/**",
+        "a-b",
+        "**/a-b/**",
+        "x.y/*",
+        "a/",
+        "",
+    ];
+
+    fn random_vault(rng: &mut Rng) -> Vault {
+        let mut ids = std::collections::BTreeSet::new();
+        for _ in 0..(rng.next() % 40) {
+            let depth = 1 + rng.next() % 3;
+            let id: Vec<&str> = (0..depth).map(|_| rng.pick(SEGMENTS)).collect();
+            ids.insert(id.join("/"));
+        }
+        let secrets = ids
+            .into_iter()
+            .enumerate()
+            .map(|(i, identity)| Secret {
+                name: format!("s{i:03}"),
+                identity,
+                source: String::new(),
+                data: Default::default(),
+            })
+            .collect();
+        let users = (0..(rng.next() % 5))
+            .map(|u| User {
+                name: format!("u{u}"),
+                source: String::new(),
+                rules: (0..(rng.next() % 8))
+                    .map(|line| Rule {
+                        allow: rng.next() % 3 != 0,
+                        pattern: rng.pick(PATTERNS).to_string(),
+                        line: line as usize + 1,
+                    })
+                    .filter(|r| !r.pattern.is_empty())
+                    .collect(),
+            })
+            .collect();
+        Vault { secrets, users }
+    }
+
+    #[test]
+    fn fast_evaluation_equals_the_naive_oracle() {
+        let mut rng = Rng(42);
+        for case in 0..3000 {
+            let vault = random_vault(&mut rng);
+            assert_eq!(
+                evaluate(&vault),
+                evaluate_naive(&vault),
+                "case {case}: {vault:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn literal_prefixes() {
+        for (p, want) in [
+            ("a/b/**", "a/b/"),
+            ("exact", "exact"),
+            ("**", ""),
+            ("{a,b}", ""),
+            ("a\\*b", "a"),
+            ("a/[x]", "a/"),
+        ] {
+            assert_eq!(literal_prefix(p), want);
+        }
+    }
+
+    #[test]
+    fn pattern_pieces() {
+        let table: &[(&str, &str, &[&str])] = &[
+            ("*/search/worker/*", "search", &["search", "worker"]),
+            ("**/smtp-99*", "smtp-99", &[]),
+            ("**/tls", "tls", &["tls"]),
+            ("{a,bbbb}/x", "x", &["x"]),
+            ("a*/b", "a", &["b"]),
+            ("[xyz]/long", "long", &["long"]),
+            ("*x\\*y/z", "x", &["z"]),
+            ("exact/path", "exact", &["exact", "path"]),
+        ];
+        for (pattern, longest, segments) in table {
+            let p = Pieces::of(pattern);
+            assert_eq!(
+                (p.longest, p.segments.as_slice()),
+                (*longest, *segments),
+                "{pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn bit_sets() {
+        let mut b = Bits::new(130);
+        assert!(b.is_empty());
+        for i in [0, 63, 64, 129] {
+            b.set(i);
+        }
+        assert_eq!(b.ones().collect::<Vec<_>>(), [0, 63, 64, 129]);
+    }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::par::par_map;
 use crate::yaml::Node;
 
 use super::names::{identity, is_dns1123_label, is_dns1123_subdomain, secret_name};
@@ -45,7 +46,7 @@ pub struct Vault {
 }
 
 /// Decrypts a SOPS document into a plain mapping; the error is a reason without any value.
-pub type Decryptor<'a> = &'a dyn Fn(&Node) -> Result<Node, String>;
+pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Node, String> + Sync);
 
 /// Builds the model from files read from disk. `namespace` only fills `resourceRef`s.
 pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
@@ -53,6 +54,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     let mut vault = Vault::default();
     let mut by_identity: BTreeMap<String, &str> = BTreeMap::new();
     let mut by_name: BTreeMap<String, &str> = BTreeMap::new();
+    let mut candidates = Vec::with_capacity(files.kvstore.len());
     for file in &files.kvstore {
         let inner = file.rel.strip_prefix("kvstore/").unwrap_or(&file.rel);
         let identity = identity(inner);
@@ -81,13 +83,18 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             ));
             continue;
         }
+        candidates.push((identity, name, file));
+    }
+    // Parsing (and decrypting) is the costly part: do it on every core, in order.
+    let parsed = par_map(&candidates, |(_, _, file)| parse_secret(file, decrypt));
+    for ((identity, name, file), parsed) in candidates.into_iter().zip(parsed) {
         let resource = ResourceRef {
             api_version: "v1".into(),
             kind: "Secret".into(),
             name: name.clone(),
             namespace: Some(namespace.to_string()),
         };
-        match parse_secret(file, decrypt) {
+        match parsed {
             Ok(data) => {
                 if data.is_empty() {
                     diags.push(
