@@ -294,7 +294,7 @@ mod tests {
                 source: String::new(),
                 rules: (0..(rng.next() % 8))
                     .map(|line| Rule {
-                        allow: rng.next() % 3 != 0,
+                        allow: !rng.next().is_multiple_of(3),
                         pattern: rng.pick(PATTERNS).to_string(),
                         line: line as usize + 1,
                     })
