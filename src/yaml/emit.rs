@@ -96,7 +96,10 @@ fn write_value(out: &mut String, node: &Node, seq_col: usize, map_col: usize) {
             push_tag_line(out, tag);
             write_seq(out, s, seq_col, false);
         }
-        Value::Scalar { text, style: Style::Plain } if text.is_empty() && tag.is_none() => out.push('\n'),
+        Value::Scalar {
+            text,
+            style: Style::Plain,
+        } if text.is_empty() && tag.is_none() => out.push('\n'),
         _ => {
             out.push(' ');
             write_inline(out, node, map_col);
@@ -126,7 +129,9 @@ fn write_inline(out: &mut String, node: &Node, block_col: usize) {
 }
 
 fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
-    let Value::Scalar { text, style } = &node.value else { return };
+    let Value::Scalar { text, style } = &node.value else {
+        return;
+    };
     if *style == Style::Plain && !text.contains('\n') && (!text.is_empty() || node.tag.is_some()) {
         out.push_str(text);
     } else if *style == Style::Plain && text.is_empty() {
@@ -185,18 +190,34 @@ fn write_flow_untagged(out: &mut String, node: &Node) {
 /// True when a string written plain would not read back as the same string in YAML 1.1 or 1.2
 /// (kustomize still reads `on`, `yes`, `y` as booleans).
 pub(crate) fn needs_quotes(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return true };
+    let Some(first) = s.chars().next() else {
+        return true;
+    };
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "~" | "null" | "true" | "false" | "y" | "n" | "yes" | "no" | "on" | "off" | "<<" | "="
-            | ".inf" | "-.inf" | "+.inf" | ".nan"
+        "~" | "null"
+            | "true"
+            | "false"
+            | "y"
+            | "n"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "<<"
+            | "="
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+            | ".nan"
     ) {
         return true;
     }
     // Anything that starts like a number, date or time: quote (also catches 0123, 1e3, 0x1F, 12:30).
     if first.is_ascii_digit()
-        || (matches!(first, '+' | '-' | '.') && s[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+        || (matches!(first, '+' | '-' | '.')
+            && s[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.'))
     {
         return true;
     }
@@ -206,19 +227,21 @@ pub(crate) fn needs_quotes(s: &str) -> bool {
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
         return true;
     }
-    s.contains(": ")
-        || s.contains(" #")
-        || s.chars().any(|c| c.is_control() || !is_printable(c))
+    s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control() || !is_printable(c))
 }
 
 fn is_printable(c: char) -> bool {
-    !matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    !matches!(
+        c,
+        '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 fn literal_ok(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\n'])
-        && s.chars().all(|c| c == '\n' || (!c.is_control() && is_printable(c)))
+        && s.chars()
+            .all(|c| c == '\n' || (!c.is_control() && is_printable(c)))
         && s.split('\n').all(|line| !line.ends_with(' '))
 }
 
@@ -283,14 +306,36 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in ["on", "yes", "Y", "0123", "1e3", "12:30", "2001-12-14", "true", "", "~", "-1", "a: b", " x", "x #y", "<<"] {
+        for s in [
+            "on",
+            "yes",
+            "Y",
+            "0123",
+            "1e3",
+            "12:30",
+            "2001-12-14",
+            "true",
+            "",
+            "~",
+            "-1",
+            "a: b",
+            " x",
+            "x #y",
+            "<<",
+        ] {
             let out = emit_document(&Node::map([("k", Node::string(s))]));
             let back = parse_stream(&out, &Limits::default()).unwrap();
             let v = back[0].get("k").unwrap();
             assert_eq!(v.as_str(), Some(s), "{out}");
             assert!(needs_quotes(s), "{s}");
         }
-        for s in ["hello", "kubevault-kvstore", "a/b", "kubevault:alice:read", "v1"] {
+        for s in [
+            "hello",
+            "kubevault-kvstore",
+            "a/b",
+            "kubevault:alice:read",
+            "v1",
+        ] {
             assert!(!needs_quotes(s), "{s}");
         }
     }
@@ -303,7 +348,15 @@ mod tests {
 
     #[test]
     fn strings_with_odd_characters_roundtrip() {
-        for s in ["a\tb", "tail\n\n", "no newline\nend", " lead\nx", "bell\u{7}", "quote\"back\\slash", "uni ☃"] {
+        for s in [
+            "a\tb",
+            "tail\n\n",
+            "no newline\nend",
+            " lead\nx",
+            "bell\u{7}",
+            "quote\"back\\slash",
+            "uni ☃",
+        ] {
             let out = emit_document(&Node::map([("k", Node::string(s))]));
             let back = parse_stream(&out, &Limits::default()).unwrap();
             assert_eq!(back[0].get("k").unwrap().as_str(), Some(s), "{out}");

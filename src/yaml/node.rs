@@ -52,17 +52,28 @@ impl fmt::Debug for Node {
 impl Node {
     /// A string scalar, emitted plain when that is unambiguous and quoted otherwise.
     pub fn string(text: impl Into<String>) -> Node {
-        Node::new(Value::Scalar { text: text.into(), style: Style::Str })
+        Node::new(Value::Scalar {
+            text: text.into(),
+            style: Style::Str,
+        })
     }
 
     /// A plain scalar (numbers, booleans, null) emitted exactly as given.
     pub fn plain(text: impl Into<String>) -> Node {
-        Node::new(Value::Scalar { text: text.into(), style: Style::Plain })
+        Node::new(Value::Scalar {
+            text: text.into(),
+            style: Style::Plain,
+        })
     }
 
     /// A mapping from string keys.
     pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Node)>) -> Node {
-        Node::new(Value::Map(entries.into_iter().map(|(k, v)| (Node::string(k), v)).collect()))
+        Node::new(Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Node::string(k), v))
+                .collect(),
+        ))
     }
 
     /// A sequence.
@@ -71,7 +82,11 @@ impl Node {
     }
 
     fn new(value: Value) -> Node {
-        Node { value, tag: None, line: 0 }
+        Node {
+            value,
+            tag: None,
+            line: 0,
+        }
     }
 
     /// The scalar text, if this is a scalar.
@@ -109,7 +124,10 @@ impl Node {
     /// True for a null: an untagged plain `~`, `null`, `Null`, `NULL` or empty scalar.
     pub fn is_null(&self) -> bool {
         match &self.value {
-            Value::Scalar { text, style: Style::Plain } if self.tag.is_none() => {
+            Value::Scalar {
+                text,
+                style: Style::Plain,
+            } if self.tag.is_none() => {
                 matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
             }
             _ => false,
@@ -118,12 +136,18 @@ impl Node {
 
     /// The value under a string key of a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// The value under a string key of a mapping, for mutation.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.as_map_mut()?.iter_mut().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map_mut()?
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// Follows a path of string keys; `None` when any step is missing or not a mapping.

@@ -19,7 +19,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 128, max_alias_expansion: 4 << 20 }
+        Limits {
+            max_depth: 128,
+            max_alias_expansion: 4 << 20,
+        }
     }
 }
 
@@ -41,8 +44,17 @@ impl fmt::Display for YamlError {
 impl std::error::Error for YamlError {}
 
 enum Frame {
-    Seq { node: Node, anchor: usize, items: Vec<Node> },
-    Map { node: Node, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq {
+        node: Node,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        node: Node,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
 }
 
 /// Parses every document of a YAML stream. An empty stream gives no documents; a lone `---`
@@ -67,12 +79,19 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
                 continue;
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let style = if style == TScalarStyle::Plain { Style::Plain } else { Style::Str };
+                let style = if style == TScalarStyle::Plain {
+                    Style::Plain
+                } else {
+                    Style::Str
+                };
                 (leaf(Value::Scalar { text, style }, tag, line), anchor)
             }
             Event::Alias(id) => {
                 let Some((node, weight)) = anchors.get(&id) else {
-                    return Err(YamlError { line, message: "alias to an unknown anchor".into() });
+                    return Err(YamlError {
+                        line,
+                        message: "alias to an unknown anchor".into(),
+                    });
                 };
                 expanded += weight;
                 if expanded > limits.max_alias_expansion {
@@ -89,28 +108,47 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
                 (node, 0)
             }
             Event::SequenceStart(anchor, tag) => {
-                push(&mut stack, limits, mark, Frame::Seq {
-                    node: leaf(Value::Seq(Vec::new()), tag, line),
-                    anchor,
-                    items: Vec::new(),
-                })?;
+                push(
+                    &mut stack,
+                    limits,
+                    mark,
+                    Frame::Seq {
+                        node: leaf(Value::Seq(Vec::new()), tag, line),
+                        anchor,
+                        items: Vec::new(),
+                    },
+                )?;
                 continue;
             }
             Event::MappingStart(anchor, tag) => {
-                push(&mut stack, limits, mark, Frame::Map {
-                    node: leaf(Value::Map(Vec::new()), tag, line),
-                    anchor,
-                    entries: Vec::new(),
-                    key: None,
-                })?;
+                push(
+                    &mut stack,
+                    limits,
+                    mark,
+                    Frame::Map {
+                        node: leaf(Value::Map(Vec::new()), tag, line),
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                    },
+                )?;
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { mut node, anchor, items }) => {
+                Some(Frame::Seq {
+                    mut node,
+                    anchor,
+                    items,
+                }) => {
                     node.value = Value::Seq(items);
                     (node, anchor)
                 }
-                Some(Frame::Map { mut node, anchor, entries, .. }) => {
+                Some(Frame::Map {
+                    mut node,
+                    anchor,
+                    entries,
+                    ..
+                }) => {
                     node.value = Value::Map(entries);
                     (node, anchor)
                 }
@@ -133,7 +171,12 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
     }
 }
 
-fn push(stack: &mut Vec<Frame>, limits: &Limits, mark: Marker, frame: Frame) -> Result<(), YamlError> {
+fn push(
+    stack: &mut Vec<Frame>,
+    limits: &Limits,
+    mark: Marker,
+    frame: Frame,
+) -> Result<(), YamlError> {
     if stack.len() >= limits.max_depth {
         return Err(YamlError {
             line: mark.line(),
@@ -145,7 +188,11 @@ fn push(stack: &mut Vec<Frame>, limits: &Limits, mark: Marker, frame: Frame) -> 
 }
 
 fn leaf(value: Value, tag: Option<Tag>, line: usize) -> Node {
-    Node { value, tag: tag.map(short_tag), line }
+    Node {
+        value,
+        tag: tag.map(short_tag),
+        line,
+    }
 }
 
 fn short_tag(tag: Tag) -> String {
@@ -183,7 +230,12 @@ mod tests {
     #[test]
     fn scalars_keep_their_text() {
         let doc = one("port: 5432\nv: 1.10\npin: 0123\nbare:\nt: ~\nb: !!binary aGk=\n");
-        let texts: Vec<_> = doc.as_map().unwrap().iter().map(|(_, v)| v.as_str().unwrap()).collect();
+        let texts: Vec<_> = doc
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(_, v)| v.as_str().unwrap())
+            .collect();
         assert_eq!(texts, ["5432", "1.10", "0123", "", "~", "aGk="]);
         assert_eq!(doc.get("b").unwrap().tag.as_deref(), Some("!!binary"));
         assert_eq!(doc.get("v").unwrap().line, 2);
@@ -193,10 +245,14 @@ mod tests {
     fn aliases_expand_within_budget() {
         let doc = one("a: &x hello\nb: *x\n");
         assert_eq!(doc.get("b").unwrap().as_str(), Some("hello"));
-        let mut laughs = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut laughs = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         for (i, c) in ('b'..='j').enumerate() {
             let p = (b'a' + i as u8) as char;
-            laughs.push_str(&format!("{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+            laughs.push_str(&format!(
+                "{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+            ));
         }
         let err = parse_stream(&laughs, &Limits::default()).unwrap_err();
         assert!(err.message.contains("aliases expand"), "{err}");
@@ -212,7 +268,12 @@ mod tests {
     #[test]
     fn streams_and_errors() {
         assert!(parse_stream("", &Limits::default()).unwrap().is_empty());
-        assert_eq!(parse_stream("a: 1\n---\nb: 2\n", &Limits::default()).unwrap().len(), 2);
+        assert_eq!(
+            parse_stream("a: 1\n---\nb: 2\n", &Limits::default())
+                .unwrap()
+                .len(),
+            2
+        );
         let err = parse_stream("a: 1\nb: [\n", &Limits::default()).unwrap_err();
         assert!(err.line >= 2, "{err}");
     }
