@@ -213,6 +213,32 @@ fn kvstore_values_come_back_as_sops_stored_them() {
 }
 
 #[test]
+fn values_typed_by_sops_decrypt_and_pass_the_mac() {
+    let doc = decrypt_text(&fixture("edge_types"), &fixture_keys()).unwrap();
+    assert_eq!(scalar(&doc, "float").0, "1000000000000000000000");
+    assert_eq!(scalar(&doc, "inf").0, ".inf");
+    assert_eq!(scalar(&doc, "negative_zero").0, "-0");
+    assert_eq!(scalar(&doc, "fraction").0, "2024-01-02T03:04:05.12+02:00");
+    assert_eq!(scalar(&doc, "min").0, "-9223372036854775808");
+    let nested = doc.get("nested").unwrap().as_seq().unwrap();
+    let inner = nested[0].get("b").unwrap().as_seq().unwrap();
+    assert_eq!(inner[0].as_str(), Some("SENTINEL-edge-nested"));
+    assert_eq!(inner[1].as_str(), Some("2"));
+    assert_eq!(nested[1].as_str(), Some("c"));
+    // Sequence items add no path component: moving an item's value to another item passes
+    // AES-GCM but changes the MAC.
+    let text = fixture("edge_types");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let items: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with("        - ENC["))
+        .collect();
+    assert_eq!(items.len(), 2);
+    lines.swap(items[0], items[1]);
+    let swapped = lines.join("\n") + "\n";
+    assert_eq!(rejected(&swapped, &fixture_keys()), SopsError::MacMismatch);
+}
+
+#[test]
 fn encrypted_regex_leaves_other_values_as_parsed() {
     let doc = decrypt_text(&fixture("encrypted_regex"), &fixture_keys()).unwrap();
     assert_eq!(scalar(&doc, "password").0, "SENTINEL-regex-password-91c2");

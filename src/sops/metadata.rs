@@ -221,6 +221,26 @@ impl Metadata {
 /// Go's `time.Parse(time.RFC3339, s).Format(time.RFC3339)`: fractional seconds are dropped and a
 /// zero offset is written `Z`. `None` when `s` is not an RFC 3339 date-time.
 pub(crate) fn normalize_rfc3339(s: &str) -> Option<String> {
+    normalize(s, false)
+}
+
+/// As [`normalize_rfc3339`] but formatting with `time.RFC3339Nano`: fractional seconds are kept
+/// without trailing zeros.
+pub(crate) fn normalize_rfc3339_nano(s: &str) -> Option<String> {
+    normalize(s, true)
+}
+
+/// Go's `.999999999` fraction: trailing zeros trimmed, nothing when zero.
+pub(crate) fn go_fraction(digits: &str) -> String {
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!(".{trimmed}")
+    }
+}
+
+fn normalize(s: &str, keep_fraction: bool) -> Option<String> {
     let b = s.as_bytes();
     let digits = |range: std::ops::Range<usize>| {
         b.get(range.clone())
@@ -242,12 +262,16 @@ pub(crate) fn normalize_rfc3339(s: &str) -> Option<String> {
         return None;
     }
     let mut rest = &s[19..];
+    let mut kept = String::new();
     if let Some(fraction) = rest.strip_prefix('.') {
         let end = fraction
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(fraction.len());
-        if end == 0 {
+        if end == 0 || end > 9 {
             return None;
+        }
+        if keep_fraction {
+            kept = go_fraction(&fraction[..end]);
         }
         rest = &fraction[end..];
     }
@@ -270,7 +294,7 @@ pub(crate) fn normalize_rfc3339(s: &str) -> Option<String> {
             }
         }
     };
-    Some(format!("{}{zone}", &s[..19]))
+    Some(format!("{}{kept}{zone}", &s[..19]))
 }
 
 #[cfg(test)]
@@ -294,6 +318,14 @@ mod tests {
         assert_eq!(
             normalize_rfc3339("2023-12-25T10:31:01.5+02:00").unwrap(),
             "2023-12-25T10:31:01+02:00"
+        );
+        assert_eq!(
+            normalize_rfc3339_nano("2023-12-25T10:31:01.120+02:00").unwrap(),
+            "2023-12-25T10:31:01.12+02:00"
+        );
+        assert_eq!(
+            normalize_rfc3339_nano("2023-12-25T10:31:01.000Z").unwrap(),
+            "2023-12-25T10:31:01Z"
         );
         assert!(normalize_rfc3339("2023-12-25 10:31:01Z").is_none());
         assert!(normalize_rfc3339("yesterday").is_none());

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::SopsError;
 use super::format::{self, KEY_LEN, ValueType};
-use super::metadata::{Rules, normalize_rfc3339};
+use super::metadata::{Rules, go_fraction, normalize_rfc3339_nano};
 use crate::yaml::{Node, Style, Value};
 
 /// sops' `MACOnlyEncryptedInitialization`: SHA-256 of `sops`, hashed first when
@@ -216,7 +216,7 @@ fn typed(kind: ValueType, plain: &[u8]) -> Result<(Node, Zeroizing<Vec<u8>>), St
         }
         ValueType::Time => {
             let text = text()?;
-            let normal = normalize_rfc3339(text).ok_or("decrypted time is not RFC 3339")?;
+            let normal = normalize_rfc3339_nano(text).ok_or("decrypted time is not RFC 3339")?;
             (Node::plain(text), bytes(normal.as_bytes()))
         }
         ValueType::Comment => return Err("an encrypted comment where a value belongs".into()),
@@ -402,7 +402,8 @@ fn go_format_float(value: f64) -> String {
 }
 
 /// go-yaml v3's timestamp forms (`2006-1-2T15:4:5.999999999Z07:00`, the same with `t`, with a
-/// space and no zone, and a bare date), rendered as Go's `Format(time.RFC3339)`.
+/// space and no zone, and a bare date), rendered as Go's `Format(time.RFC3339Nano)`, which is what
+/// sops hashes and encrypts for a `time.Time`.
 fn yaml_timestamp(text: &str) -> Option<String> {
     // Quick check as go-yaml does: four digits and a dash.
     let b = text.as_bytes();
@@ -426,8 +427,8 @@ fn yaml_timestamp(text: &str) -> Option<String> {
     {
         return None;
     }
-    let (hour, minute, second, zone) = match time {
-        None => (0, 0, 0, "Z".to_string()),
+    let (hour, minute, second, fraction, zone) = match time {
+        None => (0, 0, 0, String::new(), "Z".to_string()),
         Some((separator, rest)) => {
             let (clock, zone) = if separator == " " {
                 (rest, "Z".to_string())
@@ -451,12 +452,12 @@ fn yaml_timestamp(text: &str) -> Option<String> {
                 };
                 (&rest[..at], zone)
             };
-            let clock = match clock.split_once('.') {
+            let (clock, fraction) = match clock.split_once('.') {
                 Some((clock, fraction)) => {
                     number(fraction, 1, 9)?;
-                    clock
+                    (clock, go_fraction(fraction))
                 }
-                None => clock,
+                None => (clock, String::new()),
             };
             let mut fields = clock.split(':');
             let hour = number(fields.next()?, 1, 2)?;
@@ -465,11 +466,11 @@ fn yaml_timestamp(text: &str) -> Option<String> {
             if fields.next().is_some() || hour > 23 || minute > 59 || second > 59 {
                 return None;
             }
-            (hour, minute, second, zone)
+            (hour, minute, second, fraction, zone)
         }
     };
     Some(format!(
-        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{zone}"
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
     ))
 }
 
@@ -521,7 +522,7 @@ mod tests {
         );
         assert_eq!(
             mac_text("2024-01-02T03:04:05.5+01:00").as_deref(),
-            Some("2024-01-02T03:04:05+01:00")
+            Some("2024-01-02T03:04:05.5+01:00")
         );
         assert_eq!(mac_text("2024-13-02").as_deref(), Some("2024-13-02"));
         assert_eq!(mac_text("1.2.3").as_deref(), Some("1.2.3"));
