@@ -11,5 +11,6 @@ pub mod exit;
 pub mod krm;
 pub mod par;
 pub mod render;
+pub mod sops;
 pub mod vault;
 pub mod yaml;
