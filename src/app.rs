@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::Context;
 
@@ -14,9 +15,12 @@ use crate::exit::Exit;
 use crate::krm;
 use crate::par::par_map;
 use crate::render::{Object, RenderSettings, render};
+use crate::sops::{self, Identities};
+use crate::vault::Vault;
 use crate::vault::access::evaluate;
 use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
+use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
 use crate::yaml::{Limits, Node, emit_document, parse_stream};
 
@@ -59,17 +63,46 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
     }
 }
 
+/// Where a vault is and how to decrypt its SOPS-encrypted files.
+#[derive(Clone, Debug)]
+pub struct VaultSource {
+    /// The vault directory (absolute).
+    pub dir: PathBuf,
+    /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
+    pub age_key_file: Option<PathBuf>,
+}
+
+/// Reads and checks a vault without rendering: the model and every problem found.
+pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
+    let (files, mut diags) = read_vault(&source.dir);
+    // Keys are looked up once, and only when an encrypted file needs them.
+    let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
+    let decrypt = |doc: &Node| {
+        let ids = identities.get_or_init(|| {
+            sops::load_identities(source.age_key_file.as_deref(), &|k| std::env::var(k).ok())
+                .map_err(|e| e.to_string())
+        });
+        let ids = ids.as_ref().map_err(|why| FileProblem {
+            line: 0,
+            message: format!("cannot decrypt: {why}"),
+        })?;
+        sops::decrypt(doc, ids).map_err(|e| FileProblem {
+            line: e.line().unwrap_or(0),
+            message: format!("cannot decrypt: {e}"),
+        })
+    };
+    let (vault, build_diags) = build(&files, namespace, &decrypt);
+    diags.extend(build_diags);
+    (vault, diags)
+}
+
 /// Reads, checks and renders a vault: the objects, or `None` when any error was found. The
 /// diagnostics hold every error and warning.
 pub fn render_vault(
-    vault_dir: &Path,
+    source: &VaultSource,
     settings: &RenderSettings,
 ) -> (Option<Vec<Object>>, Diagnostics) {
-    let (files, mut diags) = read_vault(vault_dir);
-    let (vault, build_diags) = build(&files, &settings.namespace, &|_| {
-        Err("file is SOPS-encrypted, and this build of kubevault cannot decrypt it".into())
-    });
-    diags.extend(build_diags);
+    let (vault, mut diags) = load_vault(source, &settings.namespace);
     let grants = evaluate(&vault);
     match render(&vault, &grants, settings) {
         Ok(rendered) => {
@@ -142,7 +175,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         Err(diags) => return failed(list.items, list.function_config, &list.api_version, diags),
     };
     let settings = settings_of(&cfg);
-    let (objects, mut diags) = render_vault(&cfg.resolved_vault_dir(cwd), &settings);
+    let (objects, mut diags) = render_vault(&source_of(&cfg, cwd), &settings);
     let Some(objects) = objects else {
         return failed(list.items, list.function_config, &list.api_version, diags);
     };
@@ -164,6 +197,13 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         stdout: krm::write(&list.api_version, items, list.function_config, results),
         messages: messages(&diags),
         exit: Exit::Success,
+    }
+}
+
+fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
+    VaultSource {
+        dir: cfg.resolved_vault_dir(cwd),
+        age_key_file: cfg.resolved_age_key_file(cwd),
     }
 }
 
@@ -201,7 +241,7 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
         Err(diags) => return Ok(stream_report(None, &diags)),
     };
     let settings = settings_of(&cfg);
-    let (objects, diags) = render_vault(&cfg.resolved_vault_dir(cwd), &settings);
+    let (objects, diags) = render_vault(&source_of(&cfg, cwd), &settings);
     Ok(stream_report(objects, &diags))
 }
 
@@ -222,8 +262,14 @@ pub fn generate(args: &GenerateArgs, cwd: &Path) -> anyhow::Result<Report> {
         create_namespace: args.create_namespace,
         generator: "kubevault".into(),
     };
-    let vault_dir: PathBuf = config::normalize(&cwd.join(&args.vault_dir));
-    let (objects, diags) = render_vault(&vault_dir, &settings);
+    let source = VaultSource {
+        dir: config::normalize(&cwd.join(&args.vault_dir)),
+        age_key_file: args
+            .age_key_file
+            .as_ref()
+            .map(|f| config::normalize(&cwd.join(f))),
+    };
+    let (objects, diags) = render_vault(&source, &settings);
     match (&args.output_dir, objects) {
         (Some(dir), Some(objects)) => {
             let written = output_dir::write(&cwd.join(dir), &objects)?;

@@ -39,6 +39,10 @@ pub struct GenerateArgs {
     /// Also generate the Namespace object.
     #[arg(long)]
     pub create_namespace: bool,
+    /// An age key file for SOPS-encrypted secrets, besides sops' own lookup (SOPS_AGE_KEY,
+    /// SOPS_AGE_KEY_FILE, $XDG_CONFIG_HOME/sops/age/keys.txt).
+    #[arg(long, value_name = "FILE")]
+    pub age_key_file: Option<PathBuf>,
     /// Write one file per object into this directory (created if missing) instead of stdout;
     /// files an earlier run wrote there and this run did not are removed.
     #[arg(long, value_name = "DIR")]

@@ -29,6 +29,9 @@ pub struct FunctionConfig {
     pub namespace: String,
     /// Render the Namespace too.
     pub create_namespace: bool,
+    /// `spec.decryption.ageKeyFile` (`data.ageKeyFile`) as written: an extra age key file for
+    /// SOPS-encrypted secrets.
+    pub age_key_file: Option<String>,
     /// Where relative paths resolve under `kpt fn render`: the package path plus the config
     /// file's own directory, from kpt's annotations. `None` elsewhere (use the working directory).
     pub package_dir: Option<PathBuf>,
@@ -40,6 +43,12 @@ impl FunctionConfig {
     pub fn resolved_vault_dir(&self, cwd: &Path) -> PathBuf {
         let base = self.package_dir.as_deref().unwrap_or(cwd);
         normalize(&base.join(&self.vault_dir))
+    }
+
+    /// The age key file as an absolute path, resolved like the vault directory.
+    pub fn resolved_age_key_file(&self, cwd: &Path) -> Option<PathBuf> {
+        let base = self.package_dir.as_deref().unwrap_or(cwd);
+        self.age_key_file.as_ref().map(|f| normalize(&base.join(f)))
     }
 }
 
@@ -110,6 +119,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         vault_dir: DEFAULT_VAULT_DIR.into(),
         namespace: DEFAULT_NAMESPACE.into(),
         create_namespace: false,
+        age_key_file: None,
         package_dir: package_dir(node),
     };
     match node.get(body_key) {
@@ -136,6 +146,24 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
                         "createNamespace" => match parse_bool(v, typed) {
                             Some(b) => cfg.create_namespace = b,
                             None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        "ageKeyFile" if !typed => match v.as_str().filter(|s| !s.is_empty()) {
+                            Some(s) => cfg.age_key_file = Some(s.to_string()),
+                            None => errors.push(err(format!("`{at}` must be a non-empty path"))),
+                        },
+                        "decryption" if typed => match v.as_map() {
+                            Some(fields) => {
+                                for (k, v) in fields {
+                                    match k.as_str().unwrap_or("") {
+                                        "ageKeyFile" => match v.as_str().filter(|s| !s.is_empty() && !v.is_null()) {
+                                            Some(s) => cfg.age_key_file = Some(s.to_string()),
+                                            None => errors.push(err("`spec.decryption.ageKeyFile` must be a non-empty path".into())),
+                                        },
+                                        other => errors.push(err(format!("unknown field `spec.decryption.{other}`"))),
+                                    }
+                                }
+                            }
+                            None => errors.push(err("`spec.decryption` must be a mapping".into())),
                         },
                         other => errors.push(err(format!("unknown field `{body_key}.{other}`"))),
                     }

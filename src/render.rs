@@ -303,7 +303,12 @@ mod tests {
                 access_control: Some(f(ac)),
             },
             "ns",
-            &|_| Err("x".into()),
+            &|_| {
+                Err(crate::vault::secret_file::FileProblem {
+                    line: 0,
+                    message: "x".into(),
+                })
+            },
         );
         assert!(!d.has_errors(), "{d:?}");
         v

@@ -13,7 +13,13 @@ fn quickstart() -> &'static Path {
 fn quickstart_stream() {
     let out = run(
         quickstart(),
-        &["generate", "--vault-dir", "vault"],
+        &[
+            "generate",
+            "--vault-dir",
+            "vault",
+            "--age-key-file",
+            "age-key.txt",
+        ],
         None,
         &[],
     );
@@ -24,8 +30,9 @@ fn quickstart_stream() {
 
 #[test]
 fn generate_is_deterministic() {
-    let a = run(quickstart(), &["generate"], None, &[]);
-    let b = run(quickstart(), &["generate"], None, &[]);
+    let args = ["generate", "--age-key-file", "age-key.txt"];
+    let a = run(quickstart(), &args, None, &[]);
+    let b = run(quickstart(), &args, None, &[]);
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_eq!(a.stdout, b.stdout);
 }

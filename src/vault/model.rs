@@ -45,8 +45,8 @@ pub struct Vault {
     pub users: Vec<User>,
 }
 
-/// Decrypts a SOPS document into a plain mapping; the error is a reason without any value.
-pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Node, String> + Sync);
+/// Decrypts a SOPS document into a plain mapping; the error names line and key, never a value.
+pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Node, secret_file::FileProblem> + Sync);
 
 /// Builds the model from files read from disk. `namespace` only fills `resourceRef`s.
 pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
@@ -169,12 +169,7 @@ fn parse_secret(
     match secret_file::parse(&file.bytes)? {
         Parsed::Plain(data) => Ok(data),
         Parsed::Encrypted(doc) => {
-            let plain = decrypt(&doc).map_err(|why| {
-                vec![secret_file::FileProblem {
-                    line: 0,
-                    message: why,
-                }]
-            })?;
+            let plain = decrypt(&doc).map_err(|problem| vec![problem])?;
             secret_file::data_from_mapping(&plain)
         }
     }
@@ -199,8 +194,11 @@ mod tests {
         }
     }
 
-    fn no_sops(_: &Node) -> Result<Node, String> {
-        Err("no keys".into())
+    fn no_sops(_: &Node) -> Result<Node, secret_file::FileProblem> {
+        Err(secret_file::FileProblem {
+            line: 0,
+            message: "no keys".into(),
+        })
     }
 
     type Files<'a> = &'a [(&'a str, &'a str)];

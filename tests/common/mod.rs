@@ -90,6 +90,10 @@ pub fn run(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]
         .args(args)
         .env_remove("KUBEVAULT_DIR")
         .env_remove("KUBEVAULT_NAMESPACE")
+        // Hermetic: no age keys from the developer's environment.
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env("XDG_CONFIG_HOME", "/nonexistent/kubevault-tests")
         .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
