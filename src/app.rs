@@ -13,7 +13,8 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
 use crate::krm;
 use crate::render::{Object, RenderSettings, render};
-use crate::vault::access::evaluate;
+use crate::vault::Vault;
+use crate::vault::access::{Grants, evaluate};
 use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
 use crate::vault::walk::read_vault;
@@ -58,29 +59,62 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
     }
 }
 
+/// Reads a vault and builds its model without rendering: the model holds every secret and user
+/// that is valid on its own; the diagnostics hold every problem found so far.
+pub fn load_vault(vault_dir: &Path, settings: &RenderSettings) -> (Vault, Diagnostics) {
+    let (files, mut diags) = read_vault(vault_dir);
+    let (vault, build_diags) = build(&files, &settings.namespace, &|_| {
+        Err("file is SOPS-encrypted, and this build of kubevault cannot decrypt it".into())
+    });
+    diags.extend(build_diags);
+    (vault, diags)
+}
+
+/// A vault read, modelled and rendered in memory: what `check`, `can-read` and `who-can-read`
+/// answer from, and what `render_vault` prints.
+#[derive(Debug)]
+pub struct CheckedVault {
+    /// The model (valid secrets and users only).
+    pub vault: Vault,
+    /// Who reads what, evaluated on the model.
+    pub grants: Grants,
+    /// The rendered objects, or `None` when any error was found.
+    pub objects: Option<Vec<Object>>,
+    /// Every error and warning: reading, parsing, naming, rules, clashes.
+    pub diags: Diagnostics,
+}
+
+/// Reads, models, evaluates and renders a vault: the whole validation of the core.
+pub fn check_vault(vault_dir: &Path, settings: &RenderSettings) -> CheckedVault {
+    let (vault, mut diags) = load_vault(vault_dir, settings);
+    let grants = evaluate(&vault);
+    let objects = match render(&vault, &grants, settings) {
+        Ok(rendered) => {
+            diags.extend(rendered.warnings);
+            let ok = !diags.has_errors();
+            ok.then_some(rendered.objects)
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    CheckedVault {
+        vault,
+        grants,
+        objects,
+        diags,
+    }
+}
+
 /// Reads, checks and renders a vault: the objects, or `None` when any error was found. The
 /// diagnostics hold every error and warning.
 pub fn render_vault(
     vault_dir: &Path,
     settings: &RenderSettings,
 ) -> (Option<Vec<Object>>, Diagnostics) {
-    let (files, mut diags) = read_vault(vault_dir);
-    let (vault, build_diags) = build(&files, &settings.namespace, &|_| {
-        Err("file is SOPS-encrypted, and this build of kubevault cannot decrypt it".into())
-    });
-    diags.extend(build_diags);
-    let grants = evaluate(&vault);
-    match render(&vault, &grants, settings) {
-        Ok(rendered) => {
-            diags.extend(rendered.warnings);
-            let ok = !diags.has_errors();
-            (ok.then_some(rendered.objects), diags)
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            (None, diags)
-        }
-    }
+    let checked = check_vault(vault_dir, settings);
+    (checked.objects, checked.diags)
 }
 
 fn messages(diags: &Diagnostics) -> Vec<String> {
