@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, GenerateArgs};
+use crate::commands::{self, query::Paint};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
@@ -38,6 +39,33 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
     let cwd = std::env::current_dir().context("cannot determine the working directory")?;
     match (cli.command, cli.config) {
         (Some(Command::Generate(args)), _) => generate(&args, &cwd),
+        (Some(Command::New(args)), _) => commands::new::run(&args, &cwd),
+        (Some(Command::Check(args)), _) => Ok(commands::check::run(&args, &cwd)),
+        (Some(Command::CanRead(args)), _) => {
+            Ok(commands::can_read::run(&args, &cwd, Paint::detect()))
+        }
+        (Some(Command::WhoCanRead(args)), _) => {
+            Ok(commands::who_can_read::run(&args, &cwd, Paint::detect()))
+        }
+        (Some(Command::ExternalSecretStore(args)), _) => {
+            let mut stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Ok(Report {
+                    stdout: String::new(),
+                    messages: vec![format!(
+                        "error: pipe the token Secret in: kubectl get secret {}-token -n NAMESPACE -o yaml | kubevault external-secret-store {} --server URL",
+                        args.user, args.user
+                    )],
+                    exit: Exit::Usage,
+                });
+            }
+            let mut input = String::new();
+            stdin
+                .read_to_string(&mut input)
+                .context("cannot read the token Secret from stdin (not UTF-8?)")?;
+            Ok(commands::eso::store(&args, &input))
+        }
+        (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let mut stdin = std::io::stdin();
