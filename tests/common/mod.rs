@@ -26,16 +26,18 @@ pub struct Run {
 }
 
 impl Run {
-    /// `exit`, `stdout` and `stderr` in one text, temp paths replaced.
+    /// `exit`, `stdout` and `stderr` in one text, `tmp` shown as `[TMP]` and the repository as
+    /// `[REPO]`.
     pub fn snapshot(&self, tmp: Option<&Path>) -> String {
         let text = format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
             self.code, self.stdout, self.stderr
         );
-        match tmp {
-            Some(tmp) => redact(&text, tmp),
+        let text = match tmp {
+            Some(tmp) => redact(&text, tmp, "[TMP]"),
             None => text,
-        }
+        };
+        redact(&text, repo(), "[REPO]")
     }
 
     /// Stdout and stderr together, for "never contains" checks.
@@ -44,10 +46,10 @@ impl Run {
     }
 }
 
-fn redact(text: &str, tmp: &Path) -> String {
-    let canonical = tmp.canonicalize().unwrap_or_else(|_| tmp.to_path_buf());
-    text.replace(&canonical.display().to_string(), "[TMP]")
-        .replace(&tmp.display().to_string(), "[TMP]")
+fn redact(text: &str, path: &Path, label: &str) -> String {
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    text.replace(&canonical.display().to_string(), label)
+        .replace(&path.display().to_string(), label)
 }
 
 /// Runs `kubevault args...` in `cwd` with `stdin` (empty when `None`) and without any
