@@ -58,9 +58,9 @@ pub struct Planned {
     pub shown: PathBuf,
     /// The file's content.
     pub text: String,
-    /// An example: only written while this folder (relative to the same base as `shown`) is
-    /// missing or empty, so a real vault never gets example files.
-    pub only_into_empty: Option<PathBuf>,
+    /// An example file: only written into a new (missing or empty) vault directory, so a real
+    /// vault never gets example files.
+    pub example: bool,
 }
 
 /// The files of a scaffold. `vault` is the vault directory as shown to the user, `parent` its
@@ -89,18 +89,15 @@ spec:
     );
     let krmignore =
         format!("# kpt must not read the vault files as KRM resources\n{vault_name}/\n");
-    let example = |rel: &str, text: &str| {
-        let folder = rel.split('/').next().unwrap_or(rel);
-        Planned {
-            shown: vault.join(rel),
-            text: text.to_string(),
-            only_into_empty: Some(vault.join(folder)),
-        }
+    let example = |rel: &str, text: &str| Planned {
+        shown: vault.join(rel),
+        text: text.to_string(),
+        example: true,
     };
     let wiring = |name: &str, text: String| Planned {
         shown: parent.join(name),
         text,
-        only_into_empty: None,
+        example: false,
     };
     vec![
         example(EXAMPLE_SECRET, SECRET_TEXT),
@@ -156,15 +153,24 @@ pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
     };
     let mut out = String::new();
     let mut messages = Vec::new();
+    let fresh = !has_entries(&absolute)?;
+    if !fresh {
+        out.push_str(&format!(
+            "kept   {}/ (exists: no examples added)\n",
+            shown.display()
+        ));
+        // Both folders, so that `generate` finds the kvstore and no warning says "no users".
+        for folder in ["kvstore", "access_control"] {
+            if !absolute.join(folder).exists() {
+                fs::create_dir_all(absolute.join(folder))
+                    .with_context(|| format!("cannot create {}", shown.join(folder).display()))?;
+                out.push_str(&format!("create {}/\n", shown.join(folder).display()));
+            }
+        }
+    }
     for file in plan(&shown, parent, name, &args.namespace) {
         let real = cwd.join(&file.shown);
-        if let Some(folder) = &file.only_into_empty
-            && has_entries(&cwd.join(folder))?
-        {
-            out.push_str(&format!(
-                "kept   {}/ (not empty: no example added)\n",
-                folder.display()
-            ));
+        if file.example && !fresh {
             continue;
         }
         if let Some(dir) = real.parent() {
@@ -178,13 +184,8 @@ pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 out.push_str(&format!("kept   {} (exists)\n", file.shown.display()));
-                if file.shown.file_name().is_some_and(|n| n == ".krmignore")
-                    && !ignores(&real, name)
-                {
-                    messages.push(format!(
-                        "warning: {} does not list `{name}/`: kpt will read the vault files as KRM resources",
-                        file.shown.display()
-                    ));
+                if let Some(warning) = kept_file_warning(&file.shown, &real, name) {
+                    messages.push(warning);
                 }
             }
             Err(e) => {
@@ -212,13 +213,27 @@ fn has_entries(dir: &Path) -> anyhow::Result<bool> {
     }
 }
 
-/// True when an existing `.krmignore` lists the vault folder.
-fn ignores(krmignore: &Path, name: &str) -> bool {
-    fs::read_to_string(krmignore).is_ok_and(|text| {
-        text.lines()
-            .map(str::trim)
-            .any(|l| l.trim_start_matches('/').trim_end_matches('/') == name)
-    })
+/// A warning when a kept file lacks what the scaffold needs from it: `.krmignore` must list the
+/// vault folder, `kustomization.yaml` must run `fn-config.yaml`.
+fn kept_file_warning(shown: &Path, real: &Path, vault_name: &str) -> Option<String> {
+    let text = fs::read_to_string(real).unwrap_or_default();
+    match shown.file_name()?.to_str()? {
+        ".krmignore"
+            if !text
+                .lines()
+                .any(|l| l.trim().trim_start_matches('/').trim_end_matches('/') == vault_name) =>
+        {
+            Some(format!(
+                "warning: {} does not list `{vault_name}/`: kpt will read the vault files as KRM resources",
+                shown.display()
+            ))
+        }
+        "kustomization.yaml" if !text.contains("fn-config.yaml") => Some(format!(
+            "warning: {} does not use fn-config.yaml: add it under `generators:` to render the vault",
+            shown.display()
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -253,10 +268,8 @@ mod tests {
             secret.shown,
             Path::new("infra/my vault/kvstore/example/greeting.yaml")
         );
-        assert_eq!(
-            secret.only_into_empty.as_deref(),
-            Some(Path::new("infra/my vault/kvstore"))
-        );
+        assert!(secret.example);
+        assert!(!fc.example);
     }
 
     #[test]
