@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, GenerateArgs};
+use crate::commands::{self, query::Paint};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
@@ -17,7 +18,7 @@ use crate::par::par_map;
 use crate::render::{Object, RenderSettings, render};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
-use crate::vault::access::evaluate;
+use crate::vault::access::{Grants, evaluate};
 use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
 use crate::vault::secret_file::FileProblem;
@@ -42,6 +43,33 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
     let cwd = std::env::current_dir().context("cannot determine the working directory")?;
     match (cli.command, cli.config) {
         (Some(Command::Generate(args)), _) => generate(&args, &cwd),
+        (Some(Command::New(args)), _) => commands::new::run(&args, &cwd),
+        (Some(Command::Check(args)), _) => Ok(commands::check::run(&args, &cwd)),
+        (Some(Command::CanRead(args)), _) => {
+            Ok(commands::can_read::run(&args, &cwd, Paint::detect()))
+        }
+        (Some(Command::WhoCanRead(args)), _) => {
+            Ok(commands::who_can_read::run(&args, &cwd, Paint::detect()))
+        }
+        (Some(Command::ExternalSecretStore(args)), _) => {
+            let mut stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Ok(Report {
+                    stdout: String::new(),
+                    messages: vec![format!(
+                        "error: pipe the token Secret in: kubectl get secret {}-token -n NAMESPACE -o yaml | kubevault external-secret-store {} --server URL",
+                        args.user, args.user
+                    )],
+                    exit: Exit::Usage,
+                });
+            }
+            let mut input = String::new();
+            stdin
+                .read_to_string(&mut input)
+                .context("cannot read the token Secret from stdin (not UTF-8?)")?;
+            Ok(commands::eso::store(&args, &input))
+        }
+        (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let mut stdin = std::io::stdin();
@@ -72,6 +100,16 @@ pub struct VaultSource {
     pub age_key_file: Option<PathBuf>,
 }
 
+impl VaultSource {
+    /// A vault directory and optional key file given on the command line, relative to `cwd`.
+    pub fn from_args(vault_dir: &Path, age_key_file: Option<&Path>, cwd: &Path) -> VaultSource {
+        VaultSource {
+            dir: config::normalize(&cwd.join(vault_dir)),
+            age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+        }
+    }
+}
+
 /// Reads and checks a vault without rendering: the model and every problem found.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
@@ -96,25 +134,51 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
     (vault, diags)
 }
 
+/// A vault read, modelled and rendered in memory: what `check`, `can-read` and `who-can-read`
+/// answer from, and what `render_vault` prints.
+#[derive(Debug)]
+pub struct CheckedVault {
+    /// The model (valid secrets and users only).
+    pub vault: Vault,
+    /// Who reads what, evaluated on the model.
+    pub grants: Grants,
+    /// The rendered objects, or `None` when any error was found.
+    pub objects: Option<Vec<Object>>,
+    /// Every error and warning: reading, parsing, naming, rules, clashes.
+    pub diags: Diagnostics,
+}
+
+/// Reads, models, evaluates and renders a vault: the whole validation of the core.
+pub fn check_vault(source: &VaultSource, settings: &RenderSettings) -> CheckedVault {
+    let (vault, mut diags) = load_vault(source, &settings.namespace);
+    let grants = evaluate(&vault);
+    let objects = match render(&vault, &grants, settings) {
+        Ok(rendered) => {
+            diags.extend(rendered.warnings);
+            let ok = !diags.has_errors();
+            ok.then_some(rendered.objects)
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    CheckedVault {
+        vault,
+        grants,
+        objects,
+        diags,
+    }
+}
+
 /// Reads, checks and renders a vault: the objects, or `None` when any error was found. The
 /// diagnostics hold every error and warning.
 pub fn render_vault(
     source: &VaultSource,
     settings: &RenderSettings,
 ) -> (Option<Vec<Object>>, Diagnostics) {
-    let (vault, mut diags) = load_vault(source, &settings.namespace);
-    let grants = evaluate(&vault);
-    match render(&vault, &grants, settings) {
-        Ok(rendered) => {
-            diags.extend(rendered.warnings);
-            let ok = !diags.has_errors();
-            (ok.then_some(rendered.objects), diags)
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            (None, diags)
-        }
-    }
+    let checked = check_vault(source, settings);
+    (checked.objects, checked.diags)
 }
 
 fn messages(diags: &Diagnostics) -> Vec<String> {

@@ -25,6 +25,19 @@ pub struct Cli {
 pub enum Command {
     /// Render the vault as a plain YAML stream (or into a directory).
     Generate(GenerateArgs),
+    /// Scaffold a vault and the kustomize/kpt wiring next to it; never overwrites a file.
+    New(NewArgs),
+    /// Validate the vault without rendering: every problem as `path:line: severity: message`.
+    Check(CheckArgs),
+    /// List every secret with whether USER may read it (● readable, ○ not).
+    CanRead(CanReadArgs),
+    /// The users who may read one secret, and the rule that decided for each.
+    WhoCanRead(WhoCanReadArgs),
+    /// Read USER's token Secret on stdin; print a credentials Secret and an External Secrets
+    /// Operator store for the consumer cluster.
+    ExternalSecretStore(ExternalSecretStoreArgs),
+    /// Print an External Secrets Operator ExternalSecret that pulls one vault secret.
+    ExternalSecret(ExternalSecretArgs),
 }
 
 /// `kubevault generate` flags.
@@ -47,4 +60,111 @@ pub struct GenerateArgs {
     /// files an earlier run wrote there and this run did not are removed.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// The vault flags shared by the operator commands.
+#[derive(Debug, Args)]
+pub struct VaultDirArg {
+    /// The vault directory.
+    #[arg(long, env = "KUBEVAULT_DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
+    pub vault_dir: PathBuf,
+    /// An age key file for SOPS-encrypted secrets, besides sops' own lookup.
+    #[arg(long, value_name = "FILE")]
+    pub age_key_file: Option<PathBuf>,
+}
+
+/// `kubevault new` arguments.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The vault directory to create; `kustomization.yaml`, `fn-config.yaml`, `.krmignore` and
+    /// `.gitignore` go into its parent directory.
+    #[arg(env = "KUBEVAULT_DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
+    pub dir: PathBuf,
+    /// Namespace written into `fn-config.yaml`.
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+}
+
+/// Output format of `kubevault check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One `path:line: severity: message` line per problem, then a summary.
+    Text,
+    /// One JSON document with the counts and every problem.
+    Json,
+}
+
+/// `kubevault check` flags.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `kubevault can-read` arguments.
+#[derive(Debug, Args)]
+pub struct CanReadArgs {
+    /// The user (the access-control file name).
+    pub user: String,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// List only the secrets the user may read.
+    #[arg(long)]
+    pub show_only_allowed: bool,
+}
+
+/// `kubevault who-can-read` arguments.
+#[derive(Debug, Args)]
+pub struct WhoCanReadArgs {
+    /// The secret identity: its path under `kvstore/` without `.yaml` (`production/payments/db`).
+    pub identity: String,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault external-secret-store` arguments.
+#[derive(Debug, Args)]
+pub struct ExternalSecretStoreArgs {
+    /// The vault user whose token Secret (`USER-token`) is read from stdin.
+    pub user: String,
+    /// The vault cluster's API server as the consumer cluster reaches it (https only).
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// Print a ClusterSecretStore instead of a namespaced SecretStore (needs --namespace).
+    #[arg(long)]
+    pub clustered: bool,
+    /// Consumer-cluster namespace of the credentials Secret (and of the SecretStore).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Name of the store; the credentials Secret is `NAME-credentials`.
+    #[arg(long, default_value = "kubevault")]
+    pub name: String,
+}
+
+/// `kubevault external-secret` arguments.
+#[derive(Debug, Args)]
+pub struct ExternalSecretArgs {
+    /// The secret identity: its path under `kvstore/` without `.yaml` (`production/payments/db`).
+    pub identity: String,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Name of the store to pull through (as given to `external-secret-store --name`).
+    #[arg(long, value_name = "NAME", default_value = "kubevault")]
+    pub store: String,
+    /// The store is a ClusterSecretStore.
+    #[arg(long)]
+    pub clustered: bool,
+    /// How often ESO refreshes the Secret (a Go duration: `1h`, `15m`, `1h30m`; `0` never).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub refresh: String,
 }

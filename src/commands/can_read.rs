@@ -1,0 +1,80 @@
+//! `kubevault can-read USER`: every secret of the vault, sorted by identity, marked `●` when the
+//! user may read it and `○` when not, as `● <Secret name> ("<identity>")`. Evaluation is the
+//! core's (last matching rule wins, default deny); no value is ever printed.
+
+use std::path::Path;
+
+use crate::app::Report;
+use crate::cli::CanReadArgs;
+use crate::exit::Exit;
+use crate::vault::access::Grants;
+use crate::vault::model::Vault;
+
+use super::query::{Paint, failure, load};
+
+/// Runs `kubevault can-read`.
+pub fn run(args: &CanReadArgs, cwd: &Path, paint: Paint) -> Report {
+    let checked = match load(&args.vault, cwd) {
+        Ok(c) => c,
+        Err(report) => return report,
+    };
+    match list(
+        &checked.vault,
+        &checked.grants,
+        &args.user,
+        args.show_only_allowed,
+        paint,
+    ) {
+        Ok(stdout) => Report {
+            stdout,
+            messages: Vec::new(),
+            exit: Exit::Success,
+        },
+        Err(message) => failure(vec![message]),
+    }
+}
+
+/// The listing for one user; pure. `Err` when the vault has no such user.
+pub fn list(
+    vault: &Vault,
+    grants: &Grants,
+    user: &str,
+    only_allowed: bool,
+    paint: Paint,
+) -> Result<String, String> {
+    let Some(u) = vault.users.iter().position(|u| u.name == user) else {
+        let known: Vec<&str> = vault.users.iter().map(|u| u.name.as_str()).collect();
+        return Err(format!(
+            "error: no user {user:?} in access_control/ (users: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    let mut rows: Vec<(&str, &str, bool)> = vault
+        .secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                s.identity.as_str(),
+                s.name.as_str(),
+                grants.readable[u].binary_search(&i).is_ok(),
+            )
+        })
+        .filter(|&(_, _, readable)| readable || !only_allowed)
+        .collect();
+    rows.sort();
+    Ok(rows
+        .iter()
+        .map(|&(identity, name, readable)| {
+            if readable {
+                format!("{} {name} ({identity:?})\n", paint.green("●"))
+            } else {
+                paint.dim(&format!("○ {name} ({identity:?})")) + "\n"
+            }
+        })
+        .collect())
+}

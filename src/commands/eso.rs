@@ -1,0 +1,484 @@
+//! External Secrets Operator (ESO) wiring for a consumer cluster that reads the vault through a
+//! vault user's token.
+//!
+//! `external-secret-store USER --server URL` reads the user's token Secret on stdin (YAML or
+//! JSON, as `kubectl get secret USER-token -o yaml|json` prints it) and prints a credentials
+//! Secret holding `token` and `ca.crt` plus an `external-secrets.io/v1` `SecretStore` (or
+//! `ClusterSecretStore`) of the `kubernetes` provider that reads the vault namespace with it.
+//! `external-secret IDENTITY` prints an `ExternalSecret` that pulls every key of one vault secret
+//! into a Secret of the same name. Input problems never echo a value of the token Secret.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::app::Report;
+use crate::cli::{ExternalSecretArgs, ExternalSecretStoreArgs};
+use crate::config::DEFAULT_NAMESPACE;
+use crate::exit::Exit;
+use crate::render::Object;
+use crate::vault::names::{is_dns1123_label, is_dns1123_subdomain};
+use crate::yaml::{Limits, Node, emit_stream, parse_stream};
+
+use super::query::{failure, find_secret, load};
+
+/// The ESO API version kubevault generates (`v1beta1` is no longer served).
+pub const ESO_API_VERSION: &str = "external-secrets.io/v1";
+/// Key of the token in the credentials Secret.
+pub const TOKEN_KEY: &str = "token";
+/// Key of the vault cluster's CA certificate in the credentials Secret.
+pub const CA_KEY: &str = "ca.crt";
+
+const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
+
+fn usage(messages: Vec<String>) -> Report {
+    Report {
+        stdout: String::new(),
+        messages,
+        exit: Exit::Usage,
+    }
+}
+
+/// Checks that `url` is `https://host[:port][/path]`.
+pub fn check_server_url(url: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("error: --server {url:?}: {why}"));
+    let Some(rest) = url
+        .get(..8)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
+        .map(|_| &url[8..])
+    else {
+        return bad("must be an https:// URL (the token must not travel in clear text)");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return bad("must not carry user information");
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, port)) => match port.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return bad("has a malformed host"),
+            },
+            None => return bad("has an unclosed `[`"),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+    if !host_ok {
+        return bad("has no valid host");
+    }
+    if let Some(port) = port
+        && !(port.parse::<u16>().is_ok_and(|p| p > 0) && port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return bad("has an invalid port");
+    }
+    Ok(())
+}
+
+/// The `token` and `ca.crt` bytes and the vault namespace read from a token Secret.
+struct Token {
+    token: Vec<u8>,
+    ca: Vec<u8>,
+    namespace: Option<String>,
+}
+
+/// Reads a token Secret; `Err` lists every problem, never a value.
+fn read_token_secret(text: &str, user: &str) -> Result<Token, Vec<String>> {
+    let docs = parse_stream(text, &Limits::default())
+        .map_err(|e| vec![format!("error: stdin: not YAML or JSON: {e}")])?;
+    let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    let [doc] = docs.as_slice() else {
+        return Err(vec![format!(
+            "error: stdin: expected one token Secret, found {} documents \
+             (kubectl get secret {user}-token -n NAMESPACE -o yaml)",
+            docs.len()
+        )]);
+    };
+    let kind = doc.str_at(&["kind"]).unwrap_or("");
+    let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+    if (api, kind) != ("v1", "Secret") {
+        return Err(vec![format!(
+            "error: stdin: expected a v1 Secret, got kind {kind:?} (apiVersion {api:?})"
+        )]);
+    }
+    let name = doc.str_at(&["metadata", "name"]).unwrap_or("");
+    let mut errors = Vec::new();
+    let type_ = doc.str_at(&["type"]).unwrap_or("");
+    if type_ != TOKEN_TYPE {
+        errors.push(format!(
+            "error: stdin: Secret {name:?} has type {type_:?}, not a ServiceAccount token Secret ({TOKEN_TYPE})"
+        ));
+    }
+    let owner = doc.str_at(&["metadata", "annotations", SA_ANNOTATION]);
+    if owner != Some(user) {
+        errors.push(match owner {
+            Some(owner) => format!(
+                "error: stdin: Secret {name:?} is the token of ServiceAccount {owner:?}, not of user {user:?}"
+            ),
+            None => format!(
+                "error: stdin: Secret {name:?} has no {SA_ANNOTATION} annotation: not a ServiceAccount token"
+            ),
+        });
+    }
+    let mut field = |key: &str| -> Option<Vec<u8>> {
+        let Some(value) = doc.path(&["data", key]).and_then(Node::as_str) else {
+            errors.push(format!(
+                "error: stdin: Secret {name:?} has no data.{key}; the token controller fills it in \
+                 shortly after the token Secret is created, so wait and retry"
+            ));
+            return None;
+        };
+        let compact: String = value.split_whitespace().collect();
+        match base64::engine::general_purpose::STANDARD.decode(compact) {
+            Ok(bytes) if !bytes.is_empty() => Some(bytes),
+            Ok(_) => {
+                errors.push(format!(
+                    "error: stdin: Secret {name:?}: data.{key} is empty"
+                ));
+                None
+            }
+            Err(_) => {
+                errors.push(format!(
+                    "error: stdin: Secret {name:?}: data.{key} is not base64"
+                ));
+                None
+            }
+        }
+    };
+    let token = field(TOKEN_KEY);
+    let ca = field(CA_KEY);
+    match (token, ca) {
+        (Some(token), Some(ca)) if errors.is_empty() => Ok(Token {
+            token,
+            ca,
+            namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_string),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Runs `kubevault external-secret-store` on the token Secret read from stdin.
+pub fn store(args: &ExternalSecretStoreArgs, stdin: &str) -> Report {
+    let mut problems = Vec::new();
+    if !is_dns1123_label(&args.user) {
+        problems.push(format!(
+            "error: user {:?} is not a DNS-1123 label",
+            args.user
+        ));
+    }
+    if let Err(e) = check_server_url(&args.server) {
+        problems.push(e);
+    }
+    let credentials = format!("{}-credentials", args.name);
+    if !is_dns1123_subdomain(&credentials) {
+        problems.push(format!(
+            "error: --name {:?} is not a valid Kubernetes name (nor is {credentials:?})",
+            args.name
+        ));
+    }
+    match &args.namespace {
+        Some(ns) if !is_dns1123_label(ns) => {
+            problems.push(format!("error: --namespace {ns:?} is not a DNS-1123 label"))
+        }
+        None if args.clustered => problems.push(
+            "error: --clustered needs --namespace NS: the consumer-cluster namespace that holds \
+             the credentials Secret a ClusterSecretStore refers to"
+                .into(),
+        ),
+        _ => {}
+    }
+    if !problems.is_empty() {
+        return usage(problems);
+    }
+    let token = match read_token_secret(stdin, &args.user) {
+        Ok(t) => t,
+        Err(errors) => return failure(errors),
+    };
+    let mut messages = Vec::new();
+    let remote_namespace = token.namespace.clone().unwrap_or_else(|| {
+        messages.push(format!(
+            "warning: the token Secret has no metadata.namespace; assuming the vault namespace is {DEFAULT_NAMESPACE}"
+        ));
+        DEFAULT_NAMESPACE.to_string()
+    });
+    let docs = store_objects(args, &token, &remote_namespace);
+    Report {
+        stdout: emit_stream(&docs),
+        messages,
+        exit: Exit::Success,
+    }
+}
+
+fn store_objects(
+    args: &ExternalSecretStoreArgs,
+    token: &Token,
+    remote_namespace: &str,
+) -> Vec<Node> {
+    let credentials = format!("{}-credentials", args.name);
+    let data = BTreeMap::from([
+        (CA_KEY.to_string(), ByteString(token.ca.clone())),
+        (TOKEN_KEY.to_string(), ByteString(token.token.clone())),
+    ]);
+    let secret = Object::Secret(Secret {
+        metadata: ObjectMeta {
+            name: Some(credentials.clone()),
+            namespace: args.namespace.clone(),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        data: Some(data),
+        ..Default::default()
+    });
+    // A ClusterSecretStore must say where its referenced Secret lives; a SecretStore must not.
+    let reference = |key: &str, extra: &[(&str, Node)]| {
+        let mut entries: Vec<(&str, Node)> = extra.to_vec();
+        entries.push(("name", Node::string(credentials.clone())));
+        if args.clustered
+            && let Some(ns) = &args.namespace
+        {
+            entries.push(("namespace", Node::string(ns.clone())));
+        }
+        entries.push(("key", Node::string(key)));
+        Node::map(entries)
+    };
+    let kind = if args.clustered {
+        "ClusterSecretStore"
+    } else {
+        "SecretStore"
+    };
+    let mut metadata = vec![("name", Node::string(args.name.clone()))];
+    if let (false, Some(ns)) = (args.clustered, &args.namespace) {
+        metadata.push(("namespace", Node::string(ns.clone())));
+    }
+    let store = Node::map([
+        ("apiVersion", Node::string(ESO_API_VERSION)),
+        ("kind", Node::string(kind)),
+        ("metadata", Node::map(metadata)),
+        (
+            "spec",
+            Node::map([(
+                "provider",
+                Node::map([(
+                    "kubernetes",
+                    Node::map([
+                        ("remoteNamespace", Node::string(remote_namespace)),
+                        (
+                            "server",
+                            Node::map([
+                                ("url", Node::string(args.server.clone())),
+                                (
+                                    "caProvider",
+                                    reference(CA_KEY, &[("type", Node::string("Secret"))]),
+                                ),
+                            ]),
+                        ),
+                        (
+                            "auth",
+                            Node::map([(
+                                "token",
+                                Node::map([("bearerToken", reference(TOKEN_KEY, &[]))]),
+                            )]),
+                        ),
+                    ]),
+                )]),
+            )]),
+        ),
+    ]);
+    vec![secret.to_node(), store]
+}
+
+/// True for a Go `time.Duration` string as ESO parses it: `0`, or number+unit pairs
+/// (`1h`, `1h30m`, `1.5h`, `90s`; units ns, us, µs, ms, s, m, h).
+pub fn is_go_duration(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    true
+}
+
+/// Runs `kubevault external-secret`: the identity must name a secret of the vault.
+pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
+    let mut problems = Vec::new();
+    if !is_dns1123_subdomain(&args.store) {
+        problems.push(format!(
+            "error: --store {:?} is not a valid Kubernetes name",
+            args.store
+        ));
+    }
+    if !is_go_duration(&args.refresh) {
+        problems.push(format!(
+            "error: --refresh {:?} is not a duration: write e.g. 1h, 15m, 1h30m (0 never refreshes)",
+            args.refresh
+        ));
+    }
+    if !problems.is_empty() {
+        return usage(problems);
+    }
+    let checked = match load(&args.vault, cwd) {
+        Ok(c) => c,
+        Err(report) => return report,
+    };
+    let secret = match find_secret(&checked.vault, &args.identity) {
+        Ok(s) => s,
+        Err(message) => return failure(vec![message]),
+    };
+    let doc = external_secret_object(
+        &secret.name,
+        &secret.identity,
+        &args.store,
+        args.clustered,
+        &args.refresh,
+    );
+    Report {
+        stdout: emit_stream(&[doc]),
+        messages: Vec::new(),
+        exit: Exit::Success,
+    }
+}
+
+/// An `ExternalSecret` named `name` that extracts every key of the remote Secret `name` into a
+/// Secret `name` owned by the ExternalSecret; pure.
+pub fn external_secret_object(
+    name: &str,
+    identity: &str,
+    store: &str,
+    clustered: bool,
+    refresh: &str,
+) -> Node {
+    let store_kind = if clustered {
+        "ClusterSecretStore"
+    } else {
+        "SecretStore"
+    };
+    Node::map([
+        ("apiVersion", Node::string(ESO_API_VERSION)),
+        ("kind", Node::string("ExternalSecret")),
+        (
+            "metadata",
+            Node::map([
+                ("name", Node::string(name)),
+                (
+                    "annotations",
+                    Node::map([("kubevault.dev/identity", Node::string(identity))]),
+                ),
+            ]),
+        ),
+        (
+            "spec",
+            Node::map([
+                ("refreshInterval", Node::string(refresh)),
+                (
+                    "secretStoreRef",
+                    Node::map([
+                        ("kind", Node::string(store_kind)),
+                        ("name", Node::string(store)),
+                    ]),
+                ),
+                (
+                    "target",
+                    Node::map([
+                        ("name", Node::string(name)),
+                        ("creationPolicy", Node::string("Owner")),
+                    ]),
+                ),
+                (
+                    "dataFrom",
+                    Node::seq([Node::map([(
+                        "extract",
+                        Node::map([("key", Node::string(name))]),
+                    )])]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls() {
+        for ok in [
+            "https://vault.example.com",
+            "https://vault.example.com:6443",
+            "https://10.0.0.1:6443/",
+            "https://[fd00::1]:6443",
+            "HTTPS://k8s.example.com/prefix",
+        ] {
+            assert_eq!(check_server_url(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("http://vault.example.com", "https://"),
+            ("vault.example.com", "https://"),
+            ("https://", "no valid host"),
+            ("https:///path", "no valid host"),
+            ("https://:6443", "no valid host"),
+            ("https://user:pw@host", "user information"),
+            ("https://host:99999", "invalid port"),
+            ("https://host:", "invalid port"),
+            ("https://[fd00::1", "unclosed"),
+        ] {
+            let err = check_server_url(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        for ok in ["0", "1h", "15m", "1h30m", "1.5h", "90s", "100ms", "1h0m0s"] {
+            assert!(is_go_duration(ok), "{ok}");
+        }
+        for bad in ["", "1", "h", "1d", "1h 30m", "-1h", "1..5h", "1hx"] {
+            assert!(!is_go_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_secret_problems_are_all_reported_without_values() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: x, annotations: {kubernetes.io/service-account.name: bob}}\ntype: Opaque\ndata: {token: 'SENTINEL%%%'}\n";
+        let errors = read_token_secret(text, "alice").err().unwrap().join("\n");
+        for needle in [
+            "type \"Opaque\"",
+            "ServiceAccount \"bob\"",
+            "data.token is not base64",
+            "no data.ca.crt",
+        ] {
+            assert!(errors.contains(needle), "{needle}: {errors}");
+        }
+        assert!(!errors.contains("SENTINEL"));
+    }
+}
