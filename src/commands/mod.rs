@@ -1,0 +1,3 @@
+//! Subcommands beyond the three rendering modes, one module each.
+
+pub mod install;
