@@ -13,7 +13,7 @@ target_dir=${CARGO_TARGET_DIR:-$repo/target}
 RUSTFLAGS='-C target-feature=+crt-static' \
   cargo build --locked --release --target "$target" --manifest-path "$repo/Cargo.toml"
 binary="$target_dir/$target/release/kubevault"
-if ldd "$binary" >/dev/null 2>&1; then
+if ldd "$binary" 2>&1 | grep -q '=>'; then
   echo "error: $binary is dynamically linked; the image has no libc" >&2
   exit 1
 fi
