@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, GenerateArgs};
-use crate::commands::{self, query::Paint};
+use crate::commands::{self, install, query::Paint};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
@@ -42,7 +42,13 @@ pub struct Report {
 pub fn run(cli: Cli) -> anyhow::Result<Report> {
     let cwd = std::env::current_dir().context("cannot determine the working directory")?;
     match (cli.command, cli.config) {
-        (Some(Command::Generate(args)), _) => generate(&args, &cwd),
+        (Some(Command::Generate(args)), _) => {
+            generate(&args, &cwd, &|name| std::env::var(name).ok())
+        }
+        (Some(Command::Install(args)), _) => install::install(&args.dir, &cwd),
+        (Some(Command::InstallPlugin(args)), _) => {
+            install::install_plugin(args.plugin_home.as_deref(), &cwd)
+        }
         (Some(Command::New(args)), _) => commands::new::run(&args, &cwd),
         (Some(Command::Check(args)), _) => Ok(commands::check::run(&args, &cwd)),
         (Some(Command::CanRead(args)), _) => {
@@ -309,30 +315,40 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
     Ok(stream_report(objects, &diags))
 }
 
-/// Mode 3: `kubevault generate`.
-pub fn generate(args: &GenerateArgs, cwd: &Path) -> anyhow::Result<Report> {
-    if !is_dns1123_label(&args.namespace) {
+/// Mode 3: `kubevault generate`. A flag wins over `KUBEVAULT_*` (clap reads those), which wins
+/// over the Argo CD CMP's `ARGOCD_ENV_KUBEVAULT_*` (the Application's plugin env, looked up
+/// through `env`), which wins over the defaults.
+pub fn generate(
+    args: &GenerateArgs,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Report> {
+    let argocd = |name: &str| env(name).filter(|v| !v.is_empty());
+    let namespace = args
+        .namespace
+        .clone()
+        .or_else(|| argocd("ARGOCD_ENV_KUBEVAULT_NAMESPACE"))
+        .unwrap_or_else(|| config::DEFAULT_NAMESPACE.into());
+    let vault_dir = args
+        .vault_dir
+        .clone()
+        .or_else(|| argocd("ARGOCD_ENV_KUBEVAULT_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| config::DEFAULT_VAULT_DIR.into());
+    if !is_dns1123_label(&namespace) {
         return Ok(Report {
             stdout: String::new(),
             messages: vec![format!(
-                "error: namespace {:?} is not a DNS-1123 label",
-                args.namespace
+                "error: namespace {namespace:?} is not a DNS-1123 label"
             )],
             exit: Exit::Usage,
         });
     }
     let settings = RenderSettings {
-        namespace: args.namespace.clone(),
+        namespace,
         create_namespace: args.create_namespace,
         generator: "kubevault".into(),
     };
-    let source = VaultSource {
-        dir: config::normalize(&cwd.join(&args.vault_dir)),
-        age_key_file: args
-            .age_key_file
-            .as_ref()
-            .map(|f| config::normalize(&cwd.join(f))),
-    };
+    let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
     let (objects, diags) = render_vault(&source, &settings);
     match (&args.output_dir, objects) {
         (Some(dir), Some(objects)) => {

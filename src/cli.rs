@@ -38,17 +38,41 @@ pub enum Command {
     ExternalSecretStore(ExternalSecretStoreArgs),
     /// Print an External Secrets Operator ExternalSecret that pulls one vault secret.
     ExternalSecret(ExternalSecretArgs),
+    /// Copy this binary into DIR as `DIR/kubevault` (for Argo CD initContainers; no shell needed).
+    Install(InstallArgs),
+    /// Install this binary as the legacy kustomize exec plugin
+    /// (`<plugin home>/kubevault.dev/v1alpha1/kubevault/KubeVault`).
+    InstallPlugin(InstallPluginArgs),
+}
+
+/// `kubevault install` arguments.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Directory to copy the binary into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `kubevault install-plugin` flags.
+#[derive(Debug, Args)]
+pub struct InstallPluginArgs {
+    /// The kustomize plugin home [default: $KUSTOMIZE_PLUGIN_HOME, else
+    /// $XDG_CONFIG_HOME/kustomize/plugin, else ~/.config/kustomize/plugin].
+    #[arg(long, value_name = "DIR")]
+    pub plugin_home: Option<PathBuf>,
 }
 
 /// `kubevault generate` flags.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The vault directory.
-    #[arg(long, env = "KUBEVAULT_DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
-    pub vault_dir: PathBuf,
-    /// Namespace of the generated objects.
-    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
-    pub namespace: String,
+    /// The vault directory [default: $ARGOCD_ENV_KUBEVAULT_DIR (an Argo CD plugin env), else
+    /// "vault"].
+    #[arg(long, env = "KUBEVAULT_DIR", value_name = "DIR")]
+    pub vault_dir: Option<PathBuf>,
+    /// Namespace of the generated objects [default: $ARGOCD_ENV_KUBEVAULT_NAMESPACE (an Argo CD
+    /// plugin env), else "kubevault-kvstore"].
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE")]
+    pub namespace: Option<String>,
     /// Also generate the Namespace object.
     #[arg(long)]
     pub create_namespace: bool,

@@ -1,10 +1,12 @@
-//! The operator commands around the vault: scaffolding, checking, access questions and the
-//! External Secrets Operator wiring for consumer clusters. Each builds on the core's model and
-//! rule evaluation and returns an [`crate::app::Report`] for `main` to print.
+//! Subcommands beyond the three rendering modes, one module each: scaffolding, checking, access
+//! questions, the External Secrets Operator wiring for consumer clusters, and installing the
+//! binary for orchestrators. Each builds on the core's model and rule evaluation and returns an
+//! [`crate::app::Report`] for `main` to print.
 
 pub mod can_read;
 pub mod check;
 pub mod eso;
+pub mod install;
 pub mod new;
 pub mod query;
 pub mod who_can_read;
