@@ -203,14 +203,26 @@ fn summary(objects: &[Object], settings: &RenderSettings) -> String {
             .filter(|o| o.resource_ref().kind == kind)
             .count()
     };
+    let users = count("ServiceAccount");
+    // Every user has one token Secret; the rest come from kvstore files.
+    let secrets = count("Secret") - users;
     format!(
-        "rendered {} objects in namespace {}: {} Secrets for {} users, {} Roles",
-        objects.len(),
+        "rendered {} in namespace {}: {} for {}, {}",
+        plural(objects.len(), "object"),
         settings.namespace,
-        count("Secret") - count("ServiceAccount"),
-        count("ServiceAccount"),
-        count("Role"),
+        plural(secrets, "Secret"),
+        plural(users, "user"),
+        plural(count("Role"), "Role"),
     )
+}
+
+/// `1 user`, `2 users`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Mode 1: a ResourceList on stdin, the same items plus ours on stdout.

@@ -118,7 +118,8 @@ pub struct Rendered {
     pub warnings: Diagnostics,
 }
 
-/// Renders a vault. `Err` holds every error (name clashes); warnings ride along either way.
+/// Renders a vault. `Err` holds every error (name clashes) and the warnings; `Ok` holds the
+/// objects and the warnings.
 pub fn render(
     vault: &Vault,
     grants: &Grants,
@@ -217,7 +218,10 @@ pub fn render(
             }]),
         }));
     }
-    check_clashes(&objects)?;
+    if let Err(mut errors) = check_clashes(&objects) {
+        errors.extend(warnings);
+        return Err(errors);
+    }
     Ok(Rendered { objects, warnings })
 }
 
@@ -404,12 +408,24 @@ mod tests {
         );
         let errs = render(&v, &evaluate(&v), &settings(false)).err().unwrap();
         let msgs: Vec<String> = errs.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(errs.count(crate::diag::Severity::Warning), 0);
         assert_eq!(
             msgs,
             [
                 "kvstore/alice-token: error: Secret \"alice-token\" from kvstore/alice-token clashes with the one from access_control/alice"
             ]
         );
+    }
+
+    #[test]
+    fn warnings_survive_a_clash() {
+        let v = vault(
+            &[("kvstore/alice-token", "k: v")],
+            &[("access_control/alice", "**\ntypo/**")],
+        );
+        let errs = render(&v, &evaluate(&v), &settings(false)).err().unwrap();
+        assert_eq!(errs.count(crate::diag::Severity::Error), 1);
+        assert_eq!(errs.count(crate::diag::Severity::Warning), 1, "{errs:?}");
     }
 
     #[test]
