@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# bench/run.sh — benchmark kubevault on synthetic vaults against kubevault 1.1.0 and a
+# read-only baseline. See bench/README.md.
+#
+#   bench/run.sh [--sizes S,M,L] [--runs N] [--skip-v1] [--v1-limit SECONDS] [--seed N]
+#
+# Sizes: S (1k secrets/50 users/8 rules), M (10k/200/10; also runs its 2x-secrets and 2x-users
+# variants M2S and M2U), L (100k/1000/10); M2S and M2U may be named on their own too.
+# KUBEVAULT_BIN=/path/to/kubevault benchmarks that binary instead of building this checkout.
+# Writes everything under bench/.work/ and the result table to bench/.work/results.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$ROOT/bench/.work
+V1_ROOT=$ROOT/bench/.v1
+V1=$V1_ROOT/bin/kubevault
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+OURS=${KUBEVAULT_BIN:-$TARGET_DIR/release/kubevault}
+GEN=$TARGET_DIR/release/examples/gen-vault
+BASELINE=$TARGET_DIR/release/examples/read-baseline
+
+SIZES=S,M,L
+RUNS=5
+SKIP_V1=0
+V1_LIMIT=60      # skip a kubevault 1.1.0 run estimated to take longer than this (seconds)
+SEED=42
+KRM_ITEMS=5000   # pass-through items of the KRM ResourceList (measured at M)
+TIMEOUT=600      # hard limit for one process run (seconds)
+
+usage() { sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+while (($#)); do
+  case $1 in
+    --sizes) SIZES=${2:?--sizes needs a value}; shift 2 ;;
+    --runs) RUNS=${2:?--runs needs a value}; shift 2 ;;
+    --skip-v1) SKIP_V1=1; shift ;;
+    --v1-limit) V1_LIMIT=${2:?--v1-limit needs a value}; shift 2 ;;
+    --seed) SEED=${2:?--seed needs a value}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs must be a positive integer" >&2; exit 2; }
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# --- size table --------------------------------------------------------------------------------
+# size name -> "secrets users rules"
+declare -A PARAMS=(
+  [S]="1000 50 8"
+  [M]="10000 200 10"
+  [M2S]="20000 200 10"
+  [M2U]="10000 400 10"
+  [L]="100000 1000 10"
+)
+declare -A LABEL=(
+  [S]="S" [M]="M" [M2S]="M ×2 secrets" [M2U]="M ×2 users" [L]="L"
+)
+ORDER=()
+IFS=, read -r -a requested <<<"$SIZES"
+for s in "${requested[@]}"; do
+  case $s in
+    M) ORDER+=(M M2S M2U) ;;
+    S | L | M2S | M2U) ORDER+=("$s") ;;
+    *) echo "run.sh: unknown size '$s' (S, M, M2S, M2U, L)" >&2; exit 2 ;;
+  esac
+done
+
+# --- tools -------------------------------------------------------------------------------------
+if [[ ! -x /usr/bin/time ]]; then
+  log "installing GNU time (for peak RSS)"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && apt-get install -y -qq time >/dev/null
+  else
+    echo "run.sh: /usr/bin/time is missing: apt-get install time" >&2
+    exit 1
+  fi
+fi
+
+cd "$ROOT"
+mkdir -p "$WORK/logs"
+log "building the generator and the baseline (release)"
+cargo build --release --quiet --example gen-vault --example read-baseline
+OURS_BUILD=ok
+if [[ -n ${KUBEVAULT_BIN:-} ]]; then
+  log "using KUBEVAULT_BIN=$KUBEVAULT_BIN (not building)"
+  [[ -x $KUBEVAULT_BIN ]] || OURS_BUILD=failed
+elif log "building kubevault (release)" && ! cargo build --release --quiet --bin kubevault 2>"$WORK/logs/build.stderr"; then
+  OURS_BUILD=failed
+  log "kubevault failed to build (see bench/.work/logs/build.stderr); its rows will be n/a"
+fi
+
+if ((!SKIP_V1)) && [[ ! -x $V1 ]]; then
+  log "installing kubevault 1.1.0 into bench/.v1 (once)"
+  cargo install kubevault --version 1.1.0 --locked --quiet --root "$V1_ROOT"
+fi
+
+# --- measuring ---------------------------------------------------------------------------------
+# Results, keyed "size|tool": median wall (ms), median CPU user+sys (ms), peak RSS (KiB), a note
+# when not measured, and a short description of the output.
+declare -A MED CPU RSS NOTE OUT
+
+# run_once STDIN OUTFILE RSSFILE ERRFILE CMD...: one run; echoes "rc wall_ms".
+run_once() {
+  local stdin=$1 out=$2 rssf=$3 errf=$4
+  shift 4
+  local start end rc=0
+  start=$(date +%s%N)
+  /usr/bin/time -f '%M %U %S' -o "$rssf" timeout "$TIMEOUT" "$@" <"$stdin" >"$out" 2>>"$errf" || rc=$?
+  end=$(date +%s%N)
+  echo "$rc $(((end - start) / 1000))"
+}
+
+# median of numbers on stdin
+median() {
+  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'
+}
+
+# describe_output FILE: counts of the objects in a rendered stream (or ResourceList).
+describe_output() {
+  local f=$1 secrets roles bytes
+  secrets=$(grep -cE '^ *(- )?kind: Secret$' "$f" || true)
+  # every RoleBinding's roleRef also says "kind: Role"
+  roles=$(($(grep -cE '^ *(- )?kind: Role$' "$f" || true) - $(grep -cE '^ *(- )?kind: RoleBinding$' "$f" || true)))
+  bytes=$(stat -c %s "$f")
+  echo "${secrets} Secret, ${roles} Role, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
+}
+
+# measure SIZE TOOL CHECK STDIN CMD...
+# CHECK: "render" (exit 0 and Secrets and Roles in the output), "krm" (also a ResourceList) or
+# "none" (exit 0). One validating warm-up run, then RUNS timed runs.
+measure() {
+  local size=$1 tool=$2 check=$3 stdin=$4
+  shift 4
+  local key="$size|$tool" errf="$WORK/logs/$size-${tool// /_}.stderr" outf="$WORK/out.tmp"
+  local rssf="$WORK/rss.tmp" rc wall times=() cpus=() rsses=() i r
+  : >"$errf"
+  log "$size: $tool (warm-up and check)"
+  read -r rc wall < <(run_once "$stdin" "$outf" "$rssf" "$errf" "$@")
+  if ((rc == 124)); then
+    NOTE[$key]="n/a: timed out after ${TIMEOUT} s"
+    return
+  elif ((rc != 0)); then
+    NOTE[$key]="n/a: binary failed (exit $rc)"
+    return
+  fi
+  case $check in
+    render | krm)
+      if ! grep -qE '^ *(- )?kind: Secret$' "$outf" || ! grep -qE '^ *(- )?kind: Role$' "$outf"; then
+        NOTE[$key]="n/a: binary failed (no Secret/Role in output)"
+        return
+      fi
+      if [[ $check == krm ]] && ! grep -q '^kind: ResourceList$' "$outf"; then
+        NOTE[$key]="n/a: binary failed (output is not a ResourceList)"
+        return
+      fi
+      OUT[$key]=$(describe_output "$outf")
+      ;;
+    none) OUT[$key]=$(head -c 200 "$outf" | head -n 1) ;;
+  esac
+  for ((i = 0; i < RUNS; i++)); do
+    read -r rc wall < <(run_once "$stdin" /dev/null "$rssf" "$errf" "$@")
+    if ((rc != 0)); then
+      NOTE[$key]="n/a: run $((i + 1)) failed (exit $rc)"
+      return
+    fi
+    times+=("$wall")
+    read -r -a r < <(tail -n 1 "$rssf")
+    rsses+=("${r[0]}")
+    cpus+=("$(awk -v u="${r[1]}" -v s="${r[2]}" 'BEGIN { print (u + s) * 1000 }')")
+  done
+  # wall times are measured in µs; keep ms with decimals
+  MED[$key]=$(printf '%s\n' "${times[@]}" | median | awk '{ printf "%.3f", $1 / 1000 }')
+  CPU[$key]=$(printf '%s\n' "${cpus[@]}" | median)
+  RSS[$key]=$(printf '%s\n' "${rsses[@]}" | sort -n | tail -n 1)
+  rm -f "$outf"
+}
+
+# Fixed cost of starting one process through the measuring wrappers, reported in the header.
+measure_overhead() {
+  local i rc wall times=()
+  for ((i = 0; i < RUNS; i++)); do
+    read -r rc wall < <(run_once /dev/null /dev/null "$WORK/rss.tmp" /dev/null true)
+    times+=("$wall")
+  done
+  OVERHEAD_MS=$(printf '%s\n' "${times[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
+}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  log "warning: load average $LOAD_START on $(nproc) cores: other work will inflate wall times"
+fi
+measure_overhead
+
+# --- vaults ------------------------------------------------------------------------------------
+vault_dir() {
+  local -a p
+  read -r -a p <<<"${PARAMS[$1]}"
+  echo "$WORK/vault-${p[0]}s-${p[1]}u-${p[2]}r-seed$SEED"
+}
+
+# ensure_vault SIZE: generate the vault (and its ResourceList) unless a complete one is there.
+ensure_vault() {
+  local dir p
+  dir=$(vault_dir "$1")
+  read -r -a p <<<"${PARAMS[$1]}"
+  if [[ ! -f $dir.complete ]]; then
+    log "$1: generating ${p[0]} secrets, ${p[1]} users, ${p[2]} rules each"
+    rm -rf "$dir" "$dir.resourcelist.yaml"
+    "$GEN" "$dir" --secrets "${p[0]}" --users "${p[1]}" --rules "${p[2]}" --seed "$SEED" \
+      --pass-through-items "$KRM_ITEMS" --resource-list "$dir.resourcelist.yaml"
+    sync # let writeback finish before anything is timed
+    touch "$dir.complete"
+  fi
+}
+
+# v1_estimate_ms SIZE: kubevault 1.1.0 run time extrapolated from M (and M2U when measured):
+# reading/printing grows with secrets, rule matching with secrets × users × rules.
+v1_estimate_ms() {
+  local -a p m
+  read -r -a p <<<"${PARAMS[$1]}"
+  read -r -a m <<<"${PARAMS[M]}"
+  local tm=${MED["M|kubevault 1.1.0"]:-} tu=${MED["M2U|kubevault 1.1.0"]:-}
+  [[ -n $tm ]] || return 1
+  awk -v tm="$tm" -v tu="${tu:-}" -v n="${p[0]}" -v u="${p[1]}" -v r="${p[2]}" \
+    -v mn="${m[0]}" -v mu="${m[1]}" -v mr="${m[2]}" 'BEGIN {
+      match_ms = (tu != "" && tu > tm) ? (tu - tm) : tm   # doubling users doubles matching
+      if (match_ms > tm) match_ms = tm
+      lin_ms = tm - match_ms
+      printf "%.0f", lin_ms * n / mn + match_ms * (n / mn) * (u / mu) * (r / mr)
+    }'
+}
+
+for size in "${ORDER[@]}"; do
+  ensure_vault "$size"
+  dir=$(vault_dir "$size")
+  measure "$size" "read baseline" none /dev/null "$BASELINE" "$dir"
+  if [[ $OURS_BUILD == ok ]]; then
+    measure "$size" "kubevault generate" render /dev/null "$OURS" generate --vault-dir "$dir"
+    if [[ $size == M ]]; then
+      measure "$size" "kubevault KRM, $KRM_ITEMS items" krm "$dir.resourcelist.yaml" "$OURS"
+    fi
+  else
+    NOTE["$size|kubevault generate"]="n/a: build failed"
+    [[ $size == M ]] && NOTE["$size|kubevault KRM, $KRM_ITEMS items"]="n/a: build failed"
+  fi
+  if ((!SKIP_V1)); then
+    key="$size|kubevault 1.1.0"
+    est=""
+    if [[ $size == L || $size == M2S || $size == M2U ]] && est=$(v1_estimate_ms "$size"); then
+      if ((est > V1_LIMIT * 1000)); then
+        NOTE[$key]="skipped: estimated ~$((est / 1000)) s > ${V1_LIMIT} s"
+        log "$size: kubevault 1.1.0 skipped (estimated ~$((est / 1000)) s)"
+        continue
+      fi
+    fi
+    measure "$size" "kubevault 1.1.0" render /dev/null "$V1" generate --vault-dir "$dir"
+  fi
+done
+
+# --- report ------------------------------------------------------------------------------------
+fmt_ms() { awk -v t="$1" 'BEGIN { if (t < 1000) printf "%.1f ms", t; else printf "%.2f s", t / 1000 }'; }
+fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }'; }
+
+TOOLS=("read baseline" "kubevault generate" "kubevault KRM, $KRM_ITEMS items" "kubevault 1.1.0")
+report() {
+  local commit
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$ROOT" diff --quiet 2>/dev/null || commit+=" (dirty)"
+  echo "# kubevault benchmark"
+  echo
+  echo "commit $commit; $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); median of $RUNS runs after one" \
+    "warm-up run (warm page cache); peak RSS is the maximum over the runs; seed $SEED."
+  echo "Load average (1/5/15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "on a busy machine trust the CPU (user+sys) column more than wall times."
+  echo "Every wall time includes ~${OVERHEAD_MS} ms of process start-up through the measuring wrappers (median for \`true\`)."
+  echo "Ratios divide this row's median wall time by the 1.1.0 / baseline one of the same size (lower is faster)."
+  echo
+  echo "| size | secrets / users / rules | tool / mode | median wall | median CPU | peak RSS MiB | vs 1.1.0 | vs baseline | output |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---|"
+  local size tool key p t v1 base
+  for size in "${ORDER[@]}"; do
+    read -r -a p <<<"${PARAMS[$size]}"
+    for tool in "${TOOLS[@]}"; do
+      key="$size|$tool"
+      if [[ -n ${MED[$key]:-} ]]; then
+        t=${MED[$key]}
+        v1=${MED["$size|kubevault 1.1.0"]:-}
+        base=${MED["$size|read baseline"]:-}
+        echo "| ${LABEL[$size]} | ${p[0]} / ${p[1]} / ${p[2]} | $tool | $(fmt_ms "$t") | $(fmt_ms "${CPU[$key]}") | $(fmt_mib "${RSS[$key]}") |" \
+          "$([[ -n $v1 ]] && ratio "$t" "$v1" || echo –) | $([[ -n $base ]] && ratio "$t" "$base" || echo –) | ${OUT[$key]:-} |"
+      elif [[ -n ${NOTE[$key]:-} ]]; then
+        echo "| ${LABEL[$size]} | ${p[0]} / ${p[1]} / ${p[2]} | $tool | ${NOTE[$key]} | | | | | |"
+      fi
+    done
+  done
+  echo
+  echo "## Targets"
+  echo
+  echo "| target | measured | result |"
+  echo "|---|---|---|"
+  # check NAME MEASURED_EXPR_RESULT OK(0/1) — prints a row; "" measured means n/a
+  row() { if [[ -z $2 ]]; then echo "| $1 | n/a | n/a |"; else echo "| $1 | $2 | $([[ $3 == 1 ]] && echo PASS || echo FAIL) |"; fi; }
+  local g="kubevault generate" k="kubevault KRM, $KRM_ITEMS items" v="kubevault 1.1.0" b="read baseline"
+  # cpu_note KEY_A KEY_B: " (CPU a/b×)" — the same ratio on CPU time, steadier on a busy machine
+  cpu_note() {
+    awk -v a="${CPU[$1]:-}" -v b="${CPU[$2]:-}" 'BEGIN { if (a != "" && b > 0) printf " (CPU %.2f×)", a / b }'
+  }
+  local a c m
+  # M ≥ 10× faster than 1.1.0
+  a=${MED["M|$g"]:-} c=${MED["M|$v"]:-}
+  if [[ -n $a && -n $c ]]; then
+    m="$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.1f× faster", c / a }')$(cpu_note "M|$v" "M|$g")"
+    row "M: generate ≥ 10× faster than 1.1.0" "$m" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (c / a >= 10) }')"
+  else row "M: generate ≥ 10× faster than 1.1.0" "" ""; fi
+  a=${RSS["M|$g"]:-} c=${RSS["M|$v"]:-}
+  if [[ -n $a && -n $c ]]; then
+    m=$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.1f / %.1f MiB = %.2f", a / 1024, c / 1024, a / c }')
+    row "M: generate peak RSS ≤ 1/3 of 1.1.0" "$m" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a * 3 <= c) }')"
+  else row "M: generate peak RSS ≤ 1/3 of 1.1.0" "" ""; fi
+  for size in M L; do
+    a=${MED["$size|$g"]:-} c=${MED["$size|$b"]:-}
+    if [[ -n $a && -n $c ]]; then
+      row "$size: generate wall ≤ 3× read baseline" "$(ratio "$a" "$c")$(cpu_note "$size|$g" "$size|$b")" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a <= 3 * c) }')"
+    else row "$size: generate wall ≤ 3× read baseline" "" ""; fi
+  done
+  a=${MED["L|$g"]:-}
+  if [[ -n $a ]]; then row "L: generate < 3 s" "$(fmt_ms "$a")" "$(awk -v a="$a" 'BEGIN { print (a < 3000) }')"
+  else row "L: generate < 3 s" "" ""; fi
+  a=${RSS["L|$g"]:-}
+  if [[ -n $a ]]; then row "L: generate peak RSS < 400 MiB" "$(fmt_mib "$a") MiB" "$(awk -v a="$a" 'BEGIN { print (a < 400 * 1024) }')"
+  else row "L: generate peak RSS < 400 MiB" "" ""; fi
+  for size in M2S M2U; do
+    a=${MED["$size|$g"]:-} c=${MED["M|$g"]:-}
+    if [[ -n $a && -n $c ]]; then
+      row "${LABEL[$size]}: time ≈ 2× M or less (linear, ≤ 2.5×)" "$(ratio "$a" "$c")$(cpu_note "$size|$g" "M|$g")" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a <= 2.5 * c) }')"
+    else row "${LABEL[$size]}: time ≈ 2× M or less (linear, ≤ 2.5×)" "" ""; fi
+  done
+  a=${MED["M|$k"]:-} c=${MED["M|$g"]:-}
+  if [[ -n $a && -n $c ]]; then
+    row "M: KRM with $KRM_ITEMS items ≤ 1.25× generate" "$(ratio "$a" "$c")$(cpu_note "M|$k" "M|$g")" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a <= 1.25 * c) }')"
+  else row "M: KRM with $KRM_ITEMS items ≤ 1.25× generate" "" ""; fi
+}
+
+report | tee "$WORK/results.md"
+log "written to bench/.work/results.md (stderr of each tool in bench/.work/logs/)"
