@@ -290,30 +290,14 @@ mod tests {
     use super::*;
     use crate::vault::access::evaluate;
     use crate::vault::model::build;
-    use crate::vault::walk::{VaultFile, VaultFiles};
 
     fn vault(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> Vault {
-        let f = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(rel, text)| VaultFile {
-                    rel: rel.to_string(),
-                    bytes: text.as_bytes().to_vec(),
-                })
-                .collect()
-        };
-        let (v, d) = build(
-            &VaultFiles {
-                kvstore: f(kv),
-                access_control: Some(f(ac)),
-            },
-            "ns",
-            &|_| {
-                Err(crate::vault::secret_file::FileProblem {
-                    line: 0,
-                    message: "x".into(),
-                })
-            },
-        );
+        let (v, d) = build(&crate::vault::model::test_files(kv, ac), "ns", &|_| {
+            Err(crate::vault::secret_file::FileProblem {
+                line: 0,
+                message: "x".into(),
+            })
+        });
         assert!(!d.has_errors(), "{d:?}");
         v
     }

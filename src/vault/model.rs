@@ -175,23 +175,29 @@ fn parse_secret(
     }
 }
 
+/// Vault files from `(relative path, text)` pairs, for unit tests of the pure core.
+#[cfg(test)]
+pub(crate) fn test_files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles {
+    let f = |list: &[(&str, &str)]| {
+        list.iter()
+            .map(|(rel, text)| VaultFile {
+                rel: rel.to_string(),
+                bytes: text.as_bytes().to_vec(),
+            })
+            .collect()
+    };
+    VaultFiles {
+        kvstore: f(kv),
+        access_control: Some(f(ac)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles {
-        let f = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(rel, text)| VaultFile {
-                    rel: rel.to_string(),
-                    bytes: text.as_bytes().to_vec(),
-                })
-                .collect()
-        };
-        VaultFiles {
-            kvstore: f(kv),
-            access_control: Some(f(ac)),
-        }
+        test_files(kv, ac)
     }
 
     fn no_sops(_: &Node) -> Result<Node, secret_file::FileProblem> {
