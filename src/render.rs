@@ -150,7 +150,7 @@ pub fn render(
     for (u, user) in vault.users.iter().enumerate() {
         let source = Some(user.source.as_str());
         for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
-            if !used {
+            if !used && !vault.unparsed.iter().any(|id| rule.matches(id)) {
                 let what = if rule.allow { "rule" } else { "deny rule" };
                 warnings.push(
                     Diagnostic::warning(
@@ -399,6 +399,21 @@ mod tests {
                 "kvstore/alice-token: error: Secret \"alice-token\" from kvstore/alice-token clashes with the one from access_control/alice"
             ]
         );
+    }
+
+    #[test]
+    fn a_rule_for_a_broken_file_is_not_called_a_typo() {
+        let (v, d) = build(
+            &crate::vault::model::test_files(
+                &[("kvstore/ok", "k: v"), ("kvstore/broken", "- x")],
+                &[("access_control/u", "ok\nbroken")],
+            ),
+            "ns",
+            &|_| unreachable!(),
+        );
+        assert!(d.has_errors());
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
     #[test]

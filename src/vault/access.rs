@@ -302,7 +302,11 @@ mod tests {
                     .collect(),
             })
             .collect();
-        Vault { secrets, users }
+        Vault {
+            secrets,
+            users,
+            unparsed: Vec::new(),
+        }
     }
 
     #[test]

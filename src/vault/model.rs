@@ -43,6 +43,9 @@ pub struct Vault {
     pub secrets: Vec<Secret>,
     /// Users, sorted by name.
     pub users: Vec<User>,
+    /// Identities of kvstore files that failed to parse (already reported as errors): a rule
+    /// matching one of them is not "a rule that matches nothing".
+    pub unparsed: Vec<String>,
 }
 
 /// Decrypts a SOPS document into a plain mapping; the error names line and key, never a value.
@@ -110,6 +113,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 });
             }
             Err(problems) => {
+                vault.unparsed.push(identity);
                 for p in problems {
                     diags.push(
                         Diagnostic::error(&file.rel, p.message)
