@@ -98,8 +98,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Overwrites every scalar of a tree that will not be returned.
-fn wipe(node: &mut Node) {
+/// Overwrites every scalar of a tree: for decrypted trees once their values were taken, and for
+/// partly built trees that will not be returned.
+pub fn wipe(node: &mut Node) {
     match &mut node.value {
         Value::Scalar { text, .. } => text.zeroize(),
         Value::Seq(items) => items.iter_mut().for_each(wipe),

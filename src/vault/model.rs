@@ -173,8 +173,11 @@ fn parse_secret(
     match secret_file::parse(&file.bytes)? {
         Parsed::Plain(data) => Ok(data),
         Parsed::Encrypted(doc) => {
-            let plain = decrypt(&doc).map_err(|problem| vec![problem])?;
-            secret_file::data_from_mapping(&plain)
+            let mut plain = decrypt(&doc).map_err(|problem| vec![problem])?;
+            let data = secret_file::data_from_mapping(&plain);
+            // The decrypted tree held plaintext; the values now live in self-wiping SecretValues.
+            crate::sops::wipe(&mut plain);
+            data
         }
     }
 }

@@ -13,9 +13,16 @@ use crate::yaml::{Limits, Node, Value, parse_stream};
 /// Largest file, and largest total of a Secret's value bytes: 1 MiB.
 pub const MAX_BYTES: usize = 1 << 20;
 
-/// A secret value: raw bytes that never show up in `Debug` output.
+/// A secret value: raw bytes that never show up in `Debug` output and are overwritten with
+/// zeros when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue(pub Vec<u8>);
+
+impl Drop for SecretValue {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
