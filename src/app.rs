@@ -23,7 +23,7 @@ use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
-use crate::yaml::{Limits, Node, emit_document, parse_stream};
+use crate::yaml::{Limits, Node, parse_stream};
 
 mod output_dir;
 
@@ -300,7 +300,7 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
 fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
     match objects {
         Some(objects) => Report {
-            stdout: par_map(&objects, |o| emit_document(&o.to_node())).join("---\n"),
+            stdout: emit_objects(&objects),
             messages: messages(diags),
             exit: Exit::Success,
         },
@@ -310,6 +310,31 @@ fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
             exit: Exit::Failure,
         },
     }
+}
+
+/// The objects as one `---`-separated YAML stream, written in parallel chunks.
+fn emit_objects(objects: &[Object]) -> String {
+    let chunks: Vec<&[Object]> = objects.chunks(objects.len().div_ceil(64).max(1)).collect();
+    let parts = par_map(&chunks, |chunk| {
+        let mut out = String::with_capacity(chunk.len() * 768);
+        for o in chunk.iter() {
+            out.push_str("---\n");
+            o.write_yaml(&mut out, false);
+        }
+        out
+    });
+    let total = parts.iter().map(String::len).sum::<usize>();
+    let mut parts = parts.into_iter();
+    let Some(mut stdout) = parts.next() else {
+        return String::new();
+    };
+    // No `---` before the first document.
+    stdout.drain(..4);
+    stdout.reserve_exact(total - stdout.len());
+    for part in parts {
+        stdout.push_str(&part);
+    }
+    stdout
 }
 
 /// Mode 2: kustomize's legacy exec plugin: `kubevault CONFIG_FILE`, plain YAML on stdout.
