@@ -13,9 +13,9 @@ use crate::commands::{self, install, query::Paint};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
-use crate::krm;
+use crate::krm::{self, ResourceList};
 use crate::par::par_map;
-use crate::render::{Object, RenderSettings, render};
+use crate::render::{Object, Plan, RenderSettings, plan, render};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
 use crate::vault::access::{Grants, evaluate};
@@ -187,6 +187,31 @@ pub fn render_vault(
     (checked.objects, checked.diags)
 }
 
+/// Reads, checks and plans a vault, then hands `f` the plan (`None` when any error was found)
+/// and every error and warning. Objects are built only as they are written.
+pub fn with_plan<R>(
+    source: &VaultSource,
+    settings: &RenderSettings,
+    f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
+) -> R {
+    let (vault, mut diags) = load_vault(source, &settings.namespace);
+    let grants = evaluate(&vault);
+    match plan(&vault, &grants, settings) {
+        Ok((plan, warnings)) => {
+            diags.extend(warnings);
+            if diags.has_errors() {
+                f(None, diags)
+            } else {
+                f(Some(&plan), diags)
+            }
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            f(None, diags)
+        }
+    }
+}
+
 fn messages(diags: &Diagnostics) -> Vec<String> {
     diags
         .sorted()
@@ -196,19 +221,14 @@ fn messages(diags: &Diagnostics) -> Vec<String> {
         .collect()
 }
 
-fn summary(objects: &[Object], settings: &RenderSettings) -> String {
-    let count = |kind: &str| {
-        objects
-            .iter()
-            .filter(|o| o.resource_ref().kind == kind)
-            .count()
-    };
+fn summary(plan: &Plan<'_>, settings: &RenderSettings) -> String {
+    let count = |kind: &str| plan.count(kind);
     let users = count("ServiceAccount");
     // Every user has one token Secret; the rest come from kvstore files.
     let secrets = count("Secret") - users;
     format!(
         "rendered {} in namespace {}: {} for {}, {}",
-        plural(objects.len(), "object"),
+        plural(plan.len(), "object"),
         settings.namespace,
         plural(secrets, "Secret"),
         plural(users, "user"),
@@ -257,29 +277,49 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         Err(diags) => return failed(list.items, list.function_config, &list.api_version, diags),
     };
     let settings = settings_of(&cfg);
-    let (objects, mut diags) = render_vault(&source_of(&cfg, cwd), &settings);
-    let Some(objects) = objects else {
-        return failed(list.items, list.function_config, &list.api_version, diags);
-    };
-    let summary = summary(&objects, &settings);
-    let generated = objects.iter().map(Object::to_node).collect();
-    let items = match krm::merge_items(list.items.clone(), generated, &cfg.name) {
-        Ok(items) => items,
-        Err(errors) => {
-            diags.extend(errors);
-            return failed(list.items, list.function_config, &list.api_version, diags);
+    let ResourceList {
+        api_version,
+        items,
+        function_config,
+    } = list;
+    with_plan(&source_of(&cfg, cwd), &settings, |plan, mut diags| {
+        let Some(plan) = plan else {
+            return failed(items, function_config, &api_version, diags);
+        };
+        let summary = summary(plan, &settings);
+        let keys: Vec<krm::Key> = (0..plan.len())
+            .map(|i| {
+                let r = plan.resource_ref(i);
+                (r.kind, r.namespace.unwrap_or_default(), r.name)
+            })
+            .collect();
+        let merged = match krm::merge(&items, &keys, &cfg.name) {
+            Ok(merged) => merged,
+            Err(errors) => {
+                diags.extend(errors);
+                return failed(items, function_config, &api_version, diags);
+            }
+        };
+        drop(keys);
+        let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
+        results.push(Node::map([
+            ("message", Node::string(summary)),
+            ("severity", Node::string("info")),
+        ]));
+        Report {
+            stdout: krm::write_merged(
+                &api_version,
+                &items,
+                &merged,
+                &|i, out| plan.write_range(out, i..i + 1, true),
+                &|i| plan.object(i).to_node(),
+                function_config,
+                results,
+            ),
+            messages: messages(&diags),
+            exit: Exit::Success,
         }
-    };
-    let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
-    results.push(Node::map([
-        ("message", Node::string(summary)),
-        ("severity", Node::string("info")),
-    ]));
-    Report {
-        stdout: krm::write(&list.api_version, items, list.function_config, results),
-        messages: messages(&diags),
-        exit: Exit::Success,
-    }
+    })
 }
 
 fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
@@ -297,10 +337,10 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
     }
 }
 
-fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
-    match objects {
-        Some(objects) => Report {
-            stdout: emit_objects(&objects),
+fn stream_report(plan: Option<&Plan<'_>>, diags: &Diagnostics) -> Report {
+    match plan {
+        Some(plan) => Report {
+            stdout: emit_objects(plan),
             messages: messages(diags),
             exit: Exit::Success,
         },
@@ -312,29 +352,38 @@ fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
     }
 }
 
-/// The objects as one `---`-separated YAML stream, written in parallel chunks.
-fn emit_objects(objects: &[Object]) -> String {
-    let chunks: Vec<&[Object]> = objects.chunks(objects.len().div_ceil(64).max(1)).collect();
-    let parts = par_map(&chunks, |chunk| {
-        let mut out = String::with_capacity(chunk.len() * 768);
-        for o in chunk.iter() {
-            out.push_str("---\n");
-            o.write_yaml(&mut out, false);
-        }
+/// Splits `0..len` into up to 64 ranges for [`par_map`].
+fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
+    let size = len.div_ceil(64).max(1);
+    (0..len)
+        .step_by(size)
+        .map(|start| start..(start + size).min(len))
+        .collect()
+}
+
+/// Joins parts written in parallel into one buffer of the exact size.
+fn concat(parts: Vec<String>) -> String {
+    let total = parts.iter().map(String::len).sum::<usize>();
+    let mut out = String::with_capacity(total);
+    for part in parts {
+        out.push_str(&part);
+    }
+    out
+}
+
+/// The planned objects as one `---`-separated YAML stream, built and written in parallel chunks.
+fn emit_objects(plan: &Plan<'_>) -> String {
+    let parts = par_map(&chunks(plan.len()), |range| {
+        let mut out = String::with_capacity(range.len() * 640);
+        plan.write_range(&mut out, range.clone(), false);
         out
     });
-    let total = parts.iter().map(String::len).sum::<usize>();
-    let mut parts = parts.into_iter();
-    let Some(mut stdout) = parts.next() else {
-        return String::new();
-    };
+    let mut out = concat(parts);
     // No `---` before the first document.
-    stdout.drain(..4);
-    stdout.reserve_exact(total - stdout.len());
-    for part in parts {
-        stdout.push_str(&part);
+    if !out.is_empty() {
+        out.drain(..4);
     }
-    stdout
+    out
 }
 
 /// Mode 2: kustomize's legacy exec plugin: `kubevault CONFIG_FILE`, plain YAML on stdout.
@@ -348,8 +397,9 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
         Err(diags) => return Ok(stream_report(None, &diags)),
     };
     let settings = settings_of(&cfg);
-    let (objects, diags) = render_vault(&source_of(&cfg, cwd), &settings);
-    Ok(stream_report(objects, &diags))
+    Ok(with_plan(&source_of(&cfg, cwd), &settings, |plan, diags| {
+        stream_report(plan, &diags)
+    }))
 }
 
 /// Mode 3: `kubevault generate`. A flag wins over `KUBEVAULT_*` (clap reads those), which wins
@@ -386,16 +436,16 @@ pub fn generate(
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
-    let (objects, diags) = render_vault(&source, &settings);
-    match (&args.output_dir, objects) {
-        (Some(dir), Some(objects)) => {
-            let written = output_dir::write(&cwd.join(dir), &objects)?;
-            let mut report = stream_report(Some(Vec::new()), &diags);
+    with_plan(&source, &settings, |plan, diags| match (&args.output_dir, plan) {
+        (Some(dir), Some(plan)) => {
+            let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
+            let mut report = stream_report(None, &diags);
+            report.exit = Exit::Success;
             report
                 .messages
                 .push(format!("wrote {written} files to {}", dir.display()));
             Ok(report)
         }
-        (_, objects) => Ok(stream_report(objects, &diags)),
-    }
+        (_, plan) => Ok(stream_report(plan, &diags)),
+    })
 }
