@@ -30,8 +30,9 @@ mod output_dir;
 /// What a run prints and how it exits.
 #[derive(Debug)]
 pub struct Report {
-    /// Everything for stdout.
-    pub stdout: String,
+    /// Everything for stdout: these parts, one after the other (large outputs are written in
+    /// parallel parts and never joined into one copy).
+    pub stdout: Vec<String>,
     /// Lines for stderr (errors and warnings, sorted).
     pub messages: Vec<String>,
     /// Exit code.
@@ -61,7 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Ok(Report {
-                    stdout: String::new(),
+                    stdout: Vec::new(),
                     messages: vec![format!(
                         "error: pipe the token Secret in: kubectl get secret {}-token -n NAMESPACE -o yaml | kubevault external-secret-store {} --server URL",
                         args.user, args.user
@@ -81,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Ok(Report {
-                    stdout: String::new(),
+                    stdout: Vec::new(),
                     messages: vec![
                         "error: kubevault without arguments is a KRM function and reads a ResourceList on stdin; \
                          try `kubevault generate` or `kubevault --help`"
@@ -248,12 +249,12 @@ fn plural(n: usize, noun: &str) -> String {
 /// Mode 1: a ResourceList on stdin, the same items plus ours on stdout.
 pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
     let failed = |items: Vec<Node>, fc: Option<Node>, api: &str, diags: Diagnostics| Report {
-        stdout: krm::write(
+        stdout: vec![krm::write(
             api,
             items,
             fc,
             diags.sorted().iter().map(|d| krm::result_node(d)).collect(),
-        ),
+        )],
         messages: messages(&diags),
         exit: Exit::Failure,
     };
@@ -345,7 +346,7 @@ fn stream_report(plan: Option<&Plan<'_>>, diags: &Diagnostics) -> Report {
             exit: Exit::Success,
         },
         None => Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: messages(diags),
             exit: Exit::Failure,
         },
@@ -361,29 +362,18 @@ fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// Joins parts written in parallel into one buffer of the exact size.
-fn concat(parts: Vec<String>) -> String {
-    let total = parts.iter().map(String::len).sum::<usize>();
-    let mut out = String::with_capacity(total);
-    for part in parts {
-        out.push_str(&part);
-    }
-    out
-}
-
-/// The planned objects as one `---`-separated YAML stream, built and written in parallel chunks.
-fn emit_objects(plan: &Plan<'_>) -> String {
-    let parts = par_map(&chunks(plan.len()), |range| {
+/// The planned objects as one `---`-separated YAML stream, built and written in parallel parts.
+fn emit_objects(plan: &Plan<'_>) -> Vec<String> {
+    let mut parts = par_map(&chunks(plan.len()), |range| {
         let mut out = String::with_capacity(range.len() * 640);
         plan.write_range(&mut out, range.clone(), false);
         out
     });
-    let mut out = concat(parts);
     // No `---` before the first document.
-    if !out.is_empty() {
-        out.drain(..4);
+    if let Some(first) = parts.first_mut() {
+        first.drain(..4);
     }
-    out
+    parts
 }
 
 /// Mode 2: kustomize's legacy exec plugin: `kubevault CONFIG_FILE`, plain YAML on stdout.
@@ -423,7 +413,7 @@ pub fn generate(
         .unwrap_or_else(|| config::DEFAULT_VAULT_DIR.into());
     if !is_dns1123_label(&namespace) {
         return Ok(Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: vec![format!(
                 "error: namespace {namespace:?} is not a DNS-1123 label"
             )],

@@ -100,7 +100,7 @@ pub fn write(
 /// by index, generated objects written by `write_generated(i, out)` as items of a top-level
 /// sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with that
 /// item's bookkeeping). The same bytes as [`write`] on the merged trees; items are written in
-/// parallel chunks.
+/// parallel chunks and returned as parts to print one after the other.
 pub fn write_merged(
     api_version: &str,
     items: &[Node],
@@ -109,9 +109,9 @@ pub fn write_merged(
     generated_node: &(dyn Fn(usize) -> Node + Sync),
     function_config: Option<Node>,
     results: Vec<Node>,
-) -> String {
+) -> Vec<String> {
     if merged.is_empty() {
-        return write(api_version, Vec::new(), function_config, results);
+        return vec![write(api_version, Vec::new(), function_config, results)];
     }
     let api_version = if API_VERSIONS.contains(&api_version) {
         api_version
@@ -155,12 +155,9 @@ pub fn write_merged(
     if !tail_entries.is_empty() {
         emit_document_into(&mut tail, &Node::map(tail_entries));
     }
-    let total = head.len() + tail.len() + parts.iter().map(String::len).sum::<usize>();
-    let mut out = String::with_capacity(total);
-    out.push_str(&head);
-    for part in parts {
-        out.push_str(&part);
-    }
-    out.push_str(&tail);
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    out.push(head);
+    out.extend(parts);
+    out.push(tail);
     out
 }
