@@ -387,9 +387,11 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
         Err(diags) => return Ok(stream_report(None, &diags)),
     };
     let settings = settings_of(&cfg);
-    Ok(with_plan(&source_of(&cfg, cwd), &settings, |plan, diags| {
-        stream_report(plan, &diags)
-    }))
+    Ok(with_plan(
+        &source_of(&cfg, cwd),
+        &settings,
+        |plan, diags| stream_report(plan, &diags),
+    ))
 }
 
 /// Mode 3: `kubevault generate`. A flag wins over `KUBEVAULT_*` (clap reads those), which wins
@@ -426,16 +428,18 @@ pub fn generate(
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
-    with_plan(&source, &settings, |plan, diags| match (&args.output_dir, plan) {
-        (Some(dir), Some(plan)) => {
-            let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
-            let mut report = stream_report(None, &diags);
-            report.exit = Exit::Success;
-            report
-                .messages
-                .push(format!("wrote {written} files to {}", dir.display()));
-            Ok(report)
+    with_plan(&source, &settings, |plan, diags| {
+        match (&args.output_dir, plan) {
+            (Some(dir), Some(plan)) => {
+                let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
+                let mut report = stream_report(None, &diags);
+                report.exit = Exit::Success;
+                report
+                    .messages
+                    .push(format!("wrote {written} files to {}", dir.display()));
+                Ok(report)
+            }
+            (_, plan) => Ok(stream_report(plan, &diags)),
         }
-        (_, plan) => Ok(stream_report(plan, &diags)),
     })
 }

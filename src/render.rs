@@ -456,7 +456,12 @@ impl Plan<'_> {
                     .map(|&i| vault.secrets[i].name.clone())
                     .collect();
                 Object::Role(Role {
-                    metadata: meta(&role_name(&user.name), Some(ns), Some(&user.source), settings),
+                    metadata: meta(
+                        &role_name(&user.name),
+                        Some(ns),
+                        Some(&user.source),
+                        settings,
+                    ),
                     rules: Some(vec![PolicyRule {
                         api_groups: Some(vec![String::new()]),
                         resources: Some(vec!["secrets".into()]),
@@ -504,7 +509,11 @@ impl Plan<'_> {
                     namespace: None,
                 };
             }
-            Planned::Secret(s) => (Secret::API_VERSION, Secret::KIND, vault.secrets[s].name.clone()),
+            Planned::Secret(s) => (
+                Secret::API_VERSION,
+                Secret::KIND,
+                vault.secrets[s].name.clone(),
+            ),
             Planned::ServiceAccount(u) => (
                 ServiceAccount::API_VERSION,
                 ServiceAccount::KIND,
@@ -515,7 +524,11 @@ impl Plan<'_> {
                 Secret::KIND,
                 format!("{}-token", vault.users[u].name),
             ),
-            Planned::Role(u) => (Role::API_VERSION, Role::KIND, role_name(&vault.users[u].name)),
+            Planned::Role(u) => (
+                Role::API_VERSION,
+                Role::KIND,
+                role_name(&vault.users[u].name),
+            ),
             Planned::RoleBinding(u) => (
                 RoleBinding::API_VERSION,
                 RoleBinding::KIND,

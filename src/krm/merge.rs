@@ -52,7 +52,11 @@ pub enum Merged {
 
 /// The output order: every input item in order (ours replaced or dropped), then the new
 /// generated objects, whose keys are `generated` (in output order).
-pub fn merge(items: &[Node], generated: &[Key], generator: &str) -> Result<Vec<Merged>, Diagnostics> {
+pub fn merge(
+    items: &[Node],
+    generated: &[Key],
+    generator: &str,
+) -> Result<Vec<Merged>, Diagnostics> {
     let mut slots: HashMap<&Key, Option<usize>> = HashMap::with_capacity(generated.len());
     for (i, k) in generated.iter().enumerate() {
         slots.insert(k, Some(i));

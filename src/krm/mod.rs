@@ -9,7 +9,9 @@ pub use results::result_node;
 
 use crate::diag::Diagnostic;
 use crate::par::par_map;
-use crate::yaml::{Limits, Node, Value, emit_document, emit_document_into, emit_seq_item_into, parse_stream};
+use crate::yaml::{
+    Limits, Node, Value, emit_document, emit_document_into, emit_seq_item_into, parse_stream,
+};
 
 /// Accepted `apiVersion`s of a ResourceList.
 pub const API_VERSIONS: [&str; 2] = ["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
