@@ -13,9 +13,9 @@ use crate::commands::{self, install, query::Paint};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
-use crate::krm;
+use crate::krm::{self, ResourceList};
 use crate::par::par_map;
-use crate::render::{Object, RenderSettings, render};
+use crate::render::{Object, Plan, RenderSettings, plan, render};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
 use crate::vault::access::{Grants, evaluate};
@@ -23,15 +23,16 @@ use crate::vault::model::build;
 use crate::vault::names::is_dns1123_label;
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
-use crate::yaml::{Limits, Node, emit_document, parse_stream};
+use crate::yaml::{Limits, Node, parse_stream};
 
 mod output_dir;
 
 /// What a run prints and how it exits.
 #[derive(Debug)]
 pub struct Report {
-    /// Everything for stdout.
-    pub stdout: String,
+    /// Everything for stdout: these parts, one after the other (large outputs are written in
+    /// parallel parts and never joined into one copy).
+    pub stdout: Vec<String>,
     /// Lines for stderr (errors and warnings, sorted).
     pub messages: Vec<String>,
     /// Exit code.
@@ -61,7 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Ok(Report {
-                    stdout: String::new(),
+                    stdout: Vec::new(),
                     messages: vec![format!(
                         "error: pipe the token Secret in: kubectl get secret {}-token -n NAMESPACE -o yaml | kubevault external-secret-store {} --server URL",
                         args.user, args.user
@@ -81,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Ok(Report {
-                    stdout: String::new(),
+                    stdout: Vec::new(),
                     messages: vec![
                         "error: kubevault without arguments is a KRM function and reads a ResourceList on stdin; \
                          try `kubevault generate` or `kubevault --help`"
@@ -187,6 +188,31 @@ pub fn render_vault(
     (checked.objects, checked.diags)
 }
 
+/// Reads, checks and plans a vault, then hands `f` the plan (`None` when any error was found)
+/// and every error and warning. Objects are built only as they are written.
+pub fn with_plan<R>(
+    source: &VaultSource,
+    settings: &RenderSettings,
+    f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
+) -> R {
+    let (vault, mut diags) = load_vault(source, &settings.namespace);
+    let grants = evaluate(&vault);
+    match plan(&vault, &grants, settings) {
+        Ok((plan, warnings)) => {
+            diags.extend(warnings);
+            if diags.has_errors() {
+                f(None, diags)
+            } else {
+                f(Some(&plan), diags)
+            }
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            f(None, diags)
+        }
+    }
+}
+
 fn messages(diags: &Diagnostics) -> Vec<String> {
     diags
         .sorted()
@@ -196,19 +222,14 @@ fn messages(diags: &Diagnostics) -> Vec<String> {
         .collect()
 }
 
-fn summary(objects: &[Object], settings: &RenderSettings) -> String {
-    let count = |kind: &str| {
-        objects
-            .iter()
-            .filter(|o| o.resource_ref().kind == kind)
-            .count()
-    };
+fn summary(plan: &Plan<'_>, settings: &RenderSettings) -> String {
+    let count = |kind: &str| plan.count(kind);
     let users = count("ServiceAccount");
     // Every user has one token Secret; the rest come from kvstore files.
     let secrets = count("Secret") - users;
     format!(
         "rendered {} in namespace {}: {} for {}, {}",
-        plural(objects.len(), "object"),
+        plural(plan.len(), "object"),
         settings.namespace,
         plural(secrets, "Secret"),
         plural(users, "user"),
@@ -228,12 +249,12 @@ fn plural(n: usize, noun: &str) -> String {
 /// Mode 1: a ResourceList on stdin, the same items plus ours on stdout.
 pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
     let failed = |items: Vec<Node>, fc: Option<Node>, api: &str, diags: Diagnostics| Report {
-        stdout: krm::write(
+        stdout: vec![krm::write(
             api,
             items,
             fc,
             diags.sorted().iter().map(|d| krm::result_node(d)).collect(),
-        ),
+        )],
         messages: messages(&diags),
         exit: Exit::Failure,
     };
@@ -257,29 +278,49 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         Err(diags) => return failed(list.items, list.function_config, &list.api_version, diags),
     };
     let settings = settings_of(&cfg);
-    let (objects, mut diags) = render_vault(&source_of(&cfg, cwd), &settings);
-    let Some(objects) = objects else {
-        return failed(list.items, list.function_config, &list.api_version, diags);
-    };
-    let summary = summary(&objects, &settings);
-    let generated = objects.iter().map(Object::to_node).collect();
-    let items = match krm::merge_items(list.items.clone(), generated, &cfg.name) {
-        Ok(items) => items,
-        Err(errors) => {
-            diags.extend(errors);
-            return failed(list.items, list.function_config, &list.api_version, diags);
+    let ResourceList {
+        api_version,
+        items,
+        function_config,
+    } = list;
+    with_plan(&source_of(&cfg, cwd), &settings, |plan, mut diags| {
+        let Some(plan) = plan else {
+            return failed(items, function_config, &api_version, diags);
+        };
+        let summary = summary(plan, &settings);
+        let keys: Vec<krm::Key> = (0..plan.len())
+            .map(|i| {
+                let r = plan.resource_ref(i);
+                (r.kind, r.namespace.unwrap_or_default(), r.name)
+            })
+            .collect();
+        let merged = match krm::merge(&items, &keys, &cfg.name) {
+            Ok(merged) => merged,
+            Err(errors) => {
+                diags.extend(errors);
+                return failed(items, function_config, &api_version, diags);
+            }
+        };
+        drop(keys);
+        let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
+        results.push(Node::map([
+            ("message", Node::string(summary)),
+            ("severity", Node::string("info")),
+        ]));
+        Report {
+            stdout: krm::write_merged(
+                &api_version,
+                &items,
+                &merged,
+                &|i, out| plan.write_range(out, i..i + 1, true),
+                &|i| plan.object(i).to_node(),
+                function_config,
+                results,
+            ),
+            messages: messages(&diags),
+            exit: Exit::Success,
         }
-    };
-    let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
-    results.push(Node::map([
-        ("message", Node::string(summary)),
-        ("severity", Node::string("info")),
-    ]));
-    Report {
-        stdout: krm::write(&list.api_version, items, list.function_config, results),
-        messages: messages(&diags),
-        exit: Exit::Success,
-    }
+    })
 }
 
 fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
@@ -297,19 +338,42 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
     }
 }
 
-fn stream_report(objects: Option<Vec<Object>>, diags: &Diagnostics) -> Report {
-    match objects {
-        Some(objects) => Report {
-            stdout: par_map(&objects, |o| emit_document(&o.to_node())).join("---\n"),
+fn stream_report(plan: Option<&Plan<'_>>, diags: &Diagnostics) -> Report {
+    match plan {
+        Some(plan) => Report {
+            stdout: emit_objects(plan),
             messages: messages(diags),
             exit: Exit::Success,
         },
         None => Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: messages(diags),
             exit: Exit::Failure,
         },
     }
+}
+
+/// Splits `0..len` into up to 64 ranges for [`par_map`].
+fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
+    let size = len.div_ceil(64).max(1);
+    (0..len)
+        .step_by(size)
+        .map(|start| start..(start + size).min(len))
+        .collect()
+}
+
+/// The planned objects as one `---`-separated YAML stream, built and written in parallel parts.
+fn emit_objects(plan: &Plan<'_>) -> Vec<String> {
+    let mut parts = par_map(&chunks(plan.len()), |range| {
+        let mut out = String::with_capacity(range.len() * 640);
+        plan.write_range(&mut out, range.clone(), false);
+        out
+    });
+    // No `---` before the first document.
+    if let Some(first) = parts.first_mut() {
+        first.drain(..4);
+    }
+    parts
 }
 
 /// Mode 2: kustomize's legacy exec plugin: `kubevault CONFIG_FILE`, plain YAML on stdout.
@@ -323,8 +387,11 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
         Err(diags) => return Ok(stream_report(None, &diags)),
     };
     let settings = settings_of(&cfg);
-    let (objects, diags) = render_vault(&source_of(&cfg, cwd), &settings);
-    Ok(stream_report(objects, &diags))
+    Ok(with_plan(
+        &source_of(&cfg, cwd),
+        &settings,
+        |plan, diags| stream_report(plan, &diags),
+    ))
 }
 
 /// Mode 3: `kubevault generate`. A flag wins over `KUBEVAULT_*` (clap reads those), which wins
@@ -348,7 +415,7 @@ pub fn generate(
         .unwrap_or_else(|| config::DEFAULT_VAULT_DIR.into());
     if !is_dns1123_label(&namespace) {
         return Ok(Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: vec![format!(
                 "error: namespace {namespace:?} is not a DNS-1123 label"
             )],
@@ -361,16 +428,18 @@ pub fn generate(
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
-    let (objects, diags) = render_vault(&source, &settings);
-    match (&args.output_dir, objects) {
-        (Some(dir), Some(objects)) => {
-            let written = output_dir::write(&cwd.join(dir), &objects)?;
-            let mut report = stream_report(Some(Vec::new()), &diags);
-            report
-                .messages
-                .push(format!("wrote {written} files to {}", dir.display()));
-            Ok(report)
+    with_plan(&source, &settings, |plan, diags| {
+        match (&args.output_dir, plan) {
+            (Some(dir), Some(plan)) => {
+                let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
+                let mut report = stream_report(None, &diags);
+                report.exit = Exit::Success;
+                report
+                    .messages
+                    .push(format!("wrote {written} files to {}", dir.display()));
+                Ok(report)
+            }
+            (_, plan) => Ok(stream_report(plan, &diags)),
         }
-        (_, objects) => Ok(stream_report(objects, &diags)),
-    }
+    })
 }

@@ -12,8 +12,10 @@ fn main() -> ExitCode {
     let exit = match app::run(cli) {
         Ok(report) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(report.stdout.as_bytes())
+            if report
+                .stdout
+                .iter()
+                .try_for_each(|part| stdout.write_all(part.as_bytes()))
                 .and_then(|()| stdout.flush())
                 .is_err()
             {

@@ -5,7 +5,7 @@
 //! Role (an empty `resourceNames` would grant every Secret). Every name is checked against every
 //! other of the same kind, so nothing is silently overwritten.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use k8s_openapi::ByteString;
@@ -17,7 +17,9 @@ use k8s_openapi::{Metadata, Resource};
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
 use crate::vault::Vault;
 use crate::vault::access::Grants;
-use crate::yaml::Node;
+use base64::Engine as _;
+
+use crate::yaml::{BlockWriter, Node};
 
 /// The label every generated object carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubevault");
@@ -110,6 +112,185 @@ impl Object {
     }
 }
 
+impl Object {
+    /// Appends the object as one YAML document (no `---`): the same bytes as
+    /// `emit_document(&self.to_node())`, written straight from the fields that [`render`] sets,
+    /// without the JSON and [`Node`] detour. With `item` it is written as an item of a
+    /// top-level sequence (a ResourceList's `items`). Objects with fields this writer does not
+    /// know (none that [`render`] makes) take the [`Object::to_node`] path.
+    pub fn write_yaml(&self, out: &mut String, item: bool) {
+        let start = out.len();
+        self.write_yaml_fields(out, item);
+        debug_assert!(
+            out[start..] == self.slow_yaml(item),
+            "the direct YAML writer differs from the serde path for {self:?}"
+        );
+    }
+
+    /// `write_yaml` through `to_node` and the [`Node`] emitter: the reference.
+    fn slow_yaml(&self, item: bool) -> String {
+        let node = self.to_node();
+        let mut out = String::new();
+        if item {
+            crate::yaml::emit_seq_item_into(&mut out, &node, 0);
+        } else {
+            crate::yaml::emit_document_into(&mut out, &node);
+        }
+        out
+    }
+
+    fn write_yaml_fields(&self, out: &mut String, item: bool) {
+        if !self.fast_path_ok() {
+            out.push_str(&self.slow_yaml(item));
+            return;
+        }
+        let (api_version, kind, meta) = self.parts();
+        let mut w = BlockWriter::new(out, item);
+        w.entry(0, "apiVersion", api_version);
+        w.entry(0, "kind", kind);
+        write_meta(&mut w, meta);
+        match self {
+            Object::Namespace(_) | Object::ServiceAccount(_) => {}
+            Object::Secret(o) => {
+                if let Some(data) = &o.data {
+                    w.open(0, "data");
+                    let mut b64 = String::new();
+                    for (k, v) in data {
+                        b64.clear();
+                        base64::engine::general_purpose::STANDARD.encode_string(&v.0, &mut b64);
+                        w.entry(2, k, &b64);
+                    }
+                }
+                if let Some(t) = &o.type_ {
+                    w.entry(0, "type", t);
+                }
+            }
+            Object::Role(o) => {
+                if let Some(rules) = &o.rules {
+                    w.open(0, "rules");
+                    for r in rules {
+                        w.open_item(0);
+                        let lists = [
+                            ("apiGroups", r.api_groups.as_deref()),
+                            ("resourceNames", r.resource_names.as_deref()),
+                            ("resources", r.resources.as_deref()),
+                            ("verbs", Some(&r.verbs[..])),
+                        ];
+                        for (key, list) in lists {
+                            if let Some(list) = list {
+                                w.open(2, key);
+                                for v in list {
+                                    w.item(2, v);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Object::RoleBinding(o) => {
+                w.open(0, "roleRef");
+                w.entry(2, "apiGroup", &o.role_ref.api_group);
+                w.entry(2, "kind", &o.role_ref.kind);
+                w.entry(2, "name", &o.role_ref.name);
+                if let Some(subjects) = &o.subjects {
+                    w.open(0, "subjects");
+                    for s in subjects {
+                        w.open_item(0);
+                        if let Some(g) = &s.api_group {
+                            w.entry(2, "apiGroup", g);
+                        }
+                        w.entry(2, "kind", &s.kind);
+                        w.entry(2, "name", &s.name);
+                        if let Some(ns) = &s.namespace {
+                            w.entry(2, "namespace", ns);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when every field set is one that [`Object::write_yaml`] writes itself.
+    fn fast_path_ok(&self) -> bool {
+        let (_, _, m) = self.parts();
+        // Listing every field makes a new k8s-openapi field a compile error here, not a silent gap.
+        let ObjectMeta {
+            annotations,
+            creation_timestamp,
+            deletion_grace_period_seconds,
+            deletion_timestamp,
+            finalizers,
+            generate_name,
+            generation,
+            labels,
+            managed_fields,
+            name,
+            namespace: _,
+            owner_references,
+            resource_version,
+            self_link,
+            uid,
+        } = m;
+        let meta_ok = name.is_some()
+            && annotations.as_ref().is_none_or(|a| !a.is_empty())
+            && labels.as_ref().is_none_or(|l| !l.is_empty())
+            && creation_timestamp.is_none()
+            && deletion_grace_period_seconds.is_none()
+            && deletion_timestamp.is_none()
+            && finalizers.is_none()
+            && generate_name.is_none()
+            && generation.is_none()
+            && managed_fields.is_none()
+            && owner_references.is_none()
+            && resource_version.is_none()
+            && self_link.is_none()
+            && uid.is_none();
+        meta_ok
+            && match self {
+                Object::Namespace(o) => o.spec.is_none() && o.status.is_none(),
+                Object::ServiceAccount(o) => {
+                    o.automount_service_account_token.is_none()
+                        && o.image_pull_secrets.is_none()
+                        && o.secrets.is_none()
+                }
+                Object::Secret(o) => {
+                    o.immutable.is_none()
+                        && o.string_data.is_none()
+                        && o.data.as_ref().is_none_or(|d| !d.is_empty())
+                }
+                Object::Role(o) => o.rules.as_ref().is_some_and(|rules| {
+                    !rules.is_empty()
+                        && rules.iter().all(|r| {
+                            r.non_resource_urls.is_none()
+                                && !r.verbs.is_empty()
+                                && [&r.api_groups, &r.resource_names, &r.resources]
+                                    .iter()
+                                    .all(|l| l.as_ref().is_none_or(|l| !l.is_empty()))
+                        })
+                }),
+                Object::RoleBinding(o) => o.subjects.as_ref().is_some_and(|s| !s.is_empty()),
+            }
+    }
+}
+
+fn write_meta(w: &mut BlockWriter<'_>, m: &ObjectMeta) {
+    w.open(0, "metadata");
+    for (key, map) in [("annotations", &m.annotations), ("labels", &m.labels)] {
+        if let Some(map) = map {
+            w.open(2, key);
+            for (k, v) in map {
+                w.entry(4, k, v);
+            }
+        }
+    }
+    if let Some(name) = &m.name {
+        w.entry(2, "name", name);
+    }
+    if let Some(ns) = &m.namespace {
+        w.entry(2, "namespace", ns);
+    }
+}
+
 /// The rendered objects plus warnings; errors mean nothing is rendered.
 pub struct Rendered {
     /// Objects in output order.
@@ -118,37 +299,40 @@ pub struct Rendered {
     pub warnings: Diagnostics,
 }
 
-/// Renders a vault. `Err` holds every error (name clashes) and the warnings; `Ok` holds the
-/// objects and the warnings.
-pub fn render(
-    vault: &Vault,
-    grants: &Grants,
-    settings: &RenderSettings,
-) -> Result<Rendered, Diagnostics> {
+/// One object of a [`Plan`], pointing into the vault: built only when it is written.
+#[derive(Clone, Copy, Debug)]
+enum Planned {
+    Namespace,
+    Secret(usize),
+    ServiceAccount(usize),
+    Token(usize),
+    Role(usize),
+    RoleBinding(usize),
+}
+
+/// What [`render`] renders, in output order, checked for name clashes, before any object is
+/// built: large vaults are written object by object without holding every object in memory.
+pub struct Plan<'a> {
+    vault: &'a Vault,
+    grants: &'a Grants,
+    settings: &'a RenderSettings,
+    items: Vec<Planned>,
+}
+
+/// Plans the objects of a vault. `Err` holds every error (name clashes) and the warnings; `Ok`
+/// holds the plan and the warnings.
+pub fn plan<'a>(
+    vault: &'a Vault,
+    grants: &'a Grants,
+    settings: &'a RenderSettings,
+) -> Result<(Plan<'a>, Diagnostics), Diagnostics> {
     let mut warnings = Diagnostics::default();
-    let mut objects = Vec::new();
-    let ns = &settings.namespace;
+    let mut items = Vec::with_capacity(vault.secrets.len() + 4 * vault.users.len() + 1);
     if settings.create_namespace {
-        objects.push(Object::Namespace(Namespace {
-            metadata: meta(ns, None, None, settings),
-            ..Default::default()
-        }));
+        items.push(Planned::Namespace);
     }
-    for secret in &vault.secrets {
-        let data: BTreeMap<String, ByteString> = secret
-            .data
-            .iter()
-            .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
-            .collect();
-        objects.push(Object::Secret(Secret {
-            metadata: meta(&secret.name, Some(ns), Some(&secret.source), settings),
-            type_: Some("Opaque".into()),
-            data: (!data.is_empty()).then_some(data),
-            ..Default::default()
-        }));
-    }
+    items.extend((0..vault.secrets.len()).map(Planned::Secret));
     for (u, user) in vault.users.iter().enumerate() {
-        let source = Some(user.source.as_str());
         for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
             if !used && !vault.unparsed.iter().any(|id| rule.matches(id)) {
                 let what = if rule.allow { "rule" } else { "deny rule" };
@@ -161,28 +345,9 @@ pub fn render(
                 );
             }
         }
-        objects.push(Object::ServiceAccount(ServiceAccount {
-            metadata: meta(&user.name, Some(ns), source, settings),
-            ..Default::default()
-        }));
-        let mut token_meta = meta(&format!("{}-token", user.name), Some(ns), source, settings);
-        token_meta
-            .annotations
-            .get_or_insert_with(Default::default)
-            .insert(
-                "kubernetes.io/service-account.name".into(),
-                user.name.clone(),
-            );
-        objects.push(Object::Secret(Secret {
-            metadata: token_meta,
-            type_: Some("kubernetes.io/service-account-token".into()),
-            ..Default::default()
-        }));
-        let names: Vec<String> = grants.readable[u]
-            .iter()
-            .map(|&i| vault.secrets[i].name.clone())
-            .collect();
-        if names.is_empty() {
+        items.push(Planned::ServiceAccount(u));
+        items.push(Planned::Token(u));
+        if grants.readable[u].is_empty() {
             warnings.push(Diagnostic::warning(
                 &user.source,
                 format!(
@@ -192,37 +357,265 @@ pub fn render(
             ));
             continue;
         }
-        let role_name = format!("kubevault:{}:read", user.name);
-        objects.push(Object::Role(Role {
-            metadata: meta(&role_name, Some(ns), source, settings),
-            rules: Some(vec![PolicyRule {
-                api_groups: Some(vec![String::new()]),
-                resources: Some(vec!["secrets".into()]),
-                verbs: vec!["get".into()],
-                resource_names: Some(names),
-                ..Default::default()
-            }]),
-        }));
-        objects.push(Object::RoleBinding(RoleBinding {
-            metadata: meta(&role_name, Some(ns), source, settings),
-            role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
-                kind: "Role".into(),
-                name: role_name.clone(),
-            },
-            subjects: Some(vec![Subject {
-                kind: "ServiceAccount".into(),
-                name: user.name.clone(),
-                namespace: Some(ns.clone()),
-                ..Default::default()
-            }]),
-        }));
+        items.push(Planned::Role(u));
+        items.push(Planned::RoleBinding(u));
     }
-    if let Err(mut errors) = check_clashes(&objects) {
+    let plan = Plan {
+        vault,
+        grants,
+        settings,
+        items,
+    };
+    if let Err(mut errors) = plan.check_clashes() {
         errors.extend(warnings);
         return Err(errors);
     }
-    Ok(Rendered { objects, warnings })
+    Ok((plan, warnings))
+}
+
+/// Renders a vault. `Err` holds every error (name clashes) and the warnings; `Ok` holds the
+/// objects and the warnings.
+pub fn render(
+    vault: &Vault,
+    grants: &Grants,
+    settings: &RenderSettings,
+) -> Result<Rendered, Diagnostics> {
+    let (plan, warnings) = plan(vault, grants, settings)?;
+    Ok(Rendered {
+        objects: plan.objects(),
+        warnings,
+    })
+}
+
+impl Plan<'_> {
+    /// How many objects the plan renders.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing is rendered.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Builds the `i`-th object.
+    pub fn object(&self, i: usize) -> Object {
+        let (vault, settings) = (self.vault, self.settings);
+        let ns = &settings.namespace;
+        match self.items[i] {
+            Planned::Namespace => Object::Namespace(Namespace {
+                metadata: meta(ns, None, None, settings),
+                ..Default::default()
+            }),
+            Planned::Secret(s) => {
+                let secret = &vault.secrets[s];
+                let data: BTreeMap<String, ByteString> = secret
+                    .data
+                    .iter()
+                    .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
+                    .collect();
+                Object::Secret(Secret {
+                    metadata: meta(&secret.name, Some(ns), Some(&secret.source), settings),
+                    type_: Some("Opaque".into()),
+                    data: (!data.is_empty()).then_some(data),
+                    ..Default::default()
+                })
+            }
+            Planned::ServiceAccount(u) => {
+                let user = &vault.users[u];
+                Object::ServiceAccount(ServiceAccount {
+                    metadata: meta(&user.name, Some(ns), Some(&user.source), settings),
+                    ..Default::default()
+                })
+            }
+            Planned::Token(u) => {
+                let user = &vault.users[u];
+                let mut token_meta = meta(
+                    &format!("{}-token", user.name),
+                    Some(ns),
+                    Some(&user.source),
+                    settings,
+                );
+                token_meta
+                    .annotations
+                    .get_or_insert_with(Default::default)
+                    .insert(
+                        "kubernetes.io/service-account.name".into(),
+                        user.name.clone(),
+                    );
+                Object::Secret(Secret {
+                    metadata: token_meta,
+                    type_: Some("kubernetes.io/service-account-token".into()),
+                    ..Default::default()
+                })
+            }
+            Planned::Role(u) => {
+                let user = &vault.users[u];
+                let names: Vec<String> = self.grants.readable[u]
+                    .iter()
+                    .map(|&i| vault.secrets[i].name.clone())
+                    .collect();
+                Object::Role(Role {
+                    metadata: meta(
+                        &role_name(&user.name),
+                        Some(ns),
+                        Some(&user.source),
+                        settings,
+                    ),
+                    rules: Some(vec![PolicyRule {
+                        api_groups: Some(vec![String::new()]),
+                        resources: Some(vec!["secrets".into()]),
+                        verbs: vec!["get".into()],
+                        resource_names: Some(names),
+                        ..Default::default()
+                    }]),
+                })
+            }
+            Planned::RoleBinding(u) => {
+                let user = &vault.users[u];
+                let role_name = role_name(&user.name);
+                Object::RoleBinding(RoleBinding {
+                    metadata: meta(&role_name, Some(ns), Some(&user.source), settings),
+                    role_ref: RoleRef {
+                        api_group: "rbac.authorization.k8s.io".into(),
+                        kind: "Role".into(),
+                        name: role_name,
+                    },
+                    subjects: Some(vec![Subject {
+                        kind: "ServiceAccount".into(),
+                        name: user.name.clone(),
+                        namespace: Some(ns.clone()),
+                        ..Default::default()
+                    }]),
+                })
+            }
+        }
+    }
+
+    /// Every object, built.
+    pub fn objects(&self) -> Vec<Object> {
+        (0..self.len()).map(|i| self.object(i)).collect()
+    }
+
+    /// apiVersion, kind, name and namespace of the `i`-th object, without building it.
+    pub fn resource_ref(&self, i: usize) -> ResourceRef {
+        let (vault, ns) = (self.vault, &self.settings.namespace);
+        let (api_version, kind, name) = match self.items[i] {
+            Planned::Namespace => {
+                return ResourceRef {
+                    api_version: Namespace::API_VERSION.into(),
+                    kind: Namespace::KIND.into(),
+                    name: ns.clone(),
+                    namespace: None,
+                };
+            }
+            Planned::Secret(s) => (
+                Secret::API_VERSION,
+                Secret::KIND,
+                vault.secrets[s].name.clone(),
+            ),
+            Planned::ServiceAccount(u) => (
+                ServiceAccount::API_VERSION,
+                ServiceAccount::KIND,
+                vault.users[u].name.clone(),
+            ),
+            Planned::Token(u) => (
+                Secret::API_VERSION,
+                Secret::KIND,
+                format!("{}-token", vault.users[u].name),
+            ),
+            Planned::Role(u) => (
+                Role::API_VERSION,
+                Role::KIND,
+                role_name(&vault.users[u].name),
+            ),
+            Planned::RoleBinding(u) => (
+                RoleBinding::API_VERSION,
+                RoleBinding::KIND,
+                role_name(&vault.users[u].name),
+            ),
+        };
+        ResourceRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name,
+            namespace: Some(ns.clone()),
+        }
+    }
+
+    /// The `kubevault.dev/source` of the `i`-th object (empty for the Namespace).
+    fn source(&self, i: usize) -> &str {
+        match self.items[i] {
+            Planned::Namespace => "",
+            Planned::Secret(s) => &self.vault.secrets[s].source,
+            Planned::ServiceAccount(u)
+            | Planned::Token(u)
+            | Planned::Role(u)
+            | Planned::RoleBinding(u) => &self.vault.users[u].source,
+        }
+    }
+
+    /// How many objects of a kind the plan renders.
+    pub fn count(&self, kind: &str) -> usize {
+        self.items
+            .iter()
+            .filter(|p| {
+                let k = match p {
+                    Planned::Namespace => Namespace::KIND,
+                    Planned::Secret(_) | Planned::Token(_) => Secret::KIND,
+                    Planned::ServiceAccount(_) => ServiceAccount::KIND,
+                    Planned::Role(_) => Role::KIND,
+                    Planned::RoleBinding(_) => RoleBinding::KIND,
+                };
+                k == kind
+            })
+            .count()
+    }
+
+    /// Builds and writes objects `range` (see [`Object::write_yaml`]), each preceded by
+    /// `---\n` unless `item`; every object is dropped as soon as it is written.
+    pub fn write_range(&self, out: &mut String, range: std::ops::Range<usize>, item: bool) {
+        for i in range {
+            if !item {
+                out.push_str("---\n");
+            }
+            self.object(i).write_yaml(out, item);
+        }
+    }
+
+    /// Every (kind, namespace, name) must be unique among generated objects.
+    fn check_clashes(&self) -> Result<(), Diagnostics> {
+        let mut seen: HashMap<(String, Option<String>, String), usize> =
+            HashMap::with_capacity(self.len());
+        let mut errors = Diagnostics::default();
+        for i in 0..self.len() {
+            let r = self.resource_ref(i);
+            let key = (r.kind.clone(), r.namespace.clone(), r.name.clone());
+            if let Some(first) = seen.insert(key, i) {
+                let (a, b) = (self.source(first), self.source(i));
+                let (first_src, second_src) = if a <= b { (a, b) } else { (b, a) };
+                errors.push(
+                    Diagnostic::error(
+                        second_src,
+                        format!(
+                            "{} {:?} from {second_src} clashes with the one from {first_src}",
+                            r.kind, r.name
+                        ),
+                    )
+                    .about(r),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn role_name(user: &str) -> String {
+    format!("kubevault:{user}:read")
 }
 
 fn meta(
@@ -244,44 +637,6 @@ fn meta(
         )])),
         annotations: Some(annotations),
         ..Default::default()
-    }
-}
-
-fn source_of(o: &Object) -> String {
-    let (_, _, meta) = o.parts();
-    meta.annotations
-        .as_ref()
-        .and_then(|a| a.get(SOURCE))
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Every (kind, namespace, name) must be unique among generated objects.
-fn check_clashes(objects: &[Object]) -> Result<(), Diagnostics> {
-    let mut seen: BTreeMap<(String, Option<String>, String), &Object> = BTreeMap::new();
-    let mut errors = Diagnostics::default();
-    for o in objects {
-        let r = o.resource_ref();
-        let key = (r.kind.clone(), r.namespace.clone(), r.name.clone());
-        if let Some(first) = seen.insert(key, o) {
-            let (a, b) = (source_of(first), source_of(o));
-            let (first_src, second_src) = if a <= b { (a, b) } else { (b, a) };
-            errors.push(
-                Diagnostic::error(
-                    &second_src,
-                    format!(
-                        "{} {:?} from {second_src} clashes with the one from {first_src}",
-                        r.kind, r.name
-                    ),
-                )
-                .about(r),
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
     }
 }
 

@@ -26,7 +26,7 @@ pub fn run(args: &CanReadArgs, cwd: &Path, paint: Paint) -> Report {
         paint,
     ) {
         Ok(stdout) => Report {
-            stdout,
+            stdout: vec![stdout],
             messages: Vec::new(),
             exit: Exit::Success,
         },

@@ -79,7 +79,7 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
         }
     };
     Report {
-        stdout,
+        stdout: vec![stdout],
         messages: Vec::new(),
         exit: if failed { Exit::Failure } else { Exit::Success },
     }

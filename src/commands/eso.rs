@@ -38,7 +38,7 @@ const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
 
 fn usage(messages: Vec<String>) -> Report {
     Report {
-        stdout: String::new(),
+        stdout: Vec::new(),
         messages,
         exit: Exit::Usage,
     }
@@ -215,7 +215,7 @@ pub fn store(args: &ExternalSecretStoreArgs, stdin: &str) -> Report {
     });
     let docs = store_objects(args, &token, &remote_namespace);
     Report {
-        stdout: emit_stream(&docs),
+        stdout: vec![emit_stream(&docs)],
         messages,
         exit: Exit::Success,
     }
@@ -363,7 +363,7 @@ pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
         &args.refresh,
     );
     Report {
-        stdout: emit_stream(&[doc]),
+        stdout: vec![emit_stream(&[doc])],
         messages: Vec::new(),
         exit: Exit::Success,
     }

@@ -35,7 +35,7 @@ pub fn install(dir: &Path, cwd: &Path) -> anyhow::Result<Report> {
     let target = cwd.join(dir).join(BINARY_NAME);
     copy_executable(&source, &target)?;
     Ok(Report {
-        stdout: String::new(),
+        stdout: Vec::new(),
         messages: vec![format!("installed {}", target.display())],
         exit: Exit::Success,
     })
@@ -51,7 +51,7 @@ pub fn install_plugin(plugin_home: Option<&Path>, cwd: &Path) -> anyhow::Result<
     let target = home.join(PLUGIN_PATH);
     copy_executable(&source, &target)?;
     Ok(Report {
-        stdout: String::new(),
+        stdout: Vec::new(),
         messages: vec![
             format!("installed {}", target.display()),
             format!(

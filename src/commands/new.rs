@@ -124,7 +124,7 @@ fn yaml_string(s: &str) -> String {
 pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
     if !is_dns1123_label(&args.namespace) {
         return Ok(Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: vec![format!(
                 "error: namespace {:?} is not a DNS-1123 label",
                 args.namespace
@@ -143,7 +143,7 @@ pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
         shown.parent(),
     ) else {
         return Ok(Report {
-            stdout: String::new(),
+            stdout: Vec::new(),
             messages: vec![format!(
                 "error: {} cannot hold a vault: give a directory with a UTF-8 name",
                 args.dir.display()
@@ -198,7 +198,7 @@ pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
         shown.display()
     ));
     Ok(Report {
-        stdout: out,
+        stdout: vec![out],
         messages,
         exit: Exit::Success,
     })

@@ -44,7 +44,7 @@ pub fn load(vault: &VaultDirArg, cwd: &Path) -> Result<CheckedVault, Report> {
 /// A report with no stdout, these stderr lines and exit 1.
 pub fn failure(messages: Vec<String>) -> Report {
     Report {
-        stdout: String::new(),
+        stdout: Vec::new(),
         messages,
         exit: Exit::Failure,
     }

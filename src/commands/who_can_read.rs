@@ -21,7 +21,7 @@ pub fn run(args: &WhoCanReadArgs, cwd: &Path, paint: Paint) -> Report {
     };
     match explain(&checked.vault, &args.identity, paint) {
         Ok(stdout) => Report {
-            stdout,
+            stdout: vec![stdout],
             messages: Vec::new(),
             exit: Exit::Success,
         },

@@ -7,9 +7,11 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::{GENERATOR, MANAGED_BY};
 use crate::yaml::Node;
 
-type Key = (String, String, String);
+/// What identifies an item: kind, namespace (empty when none) and name.
+pub type Key = (String, String, String);
 
-fn key(item: &Node) -> Key {
+/// The key of an item.
+pub fn key(item: &Node) -> Key {
     let s = |p: &[&str]| item.str_at(p).unwrap_or("").to_string();
     (
         s(&["kind"]),
@@ -36,26 +38,36 @@ fn is_bookkeeping(annotation: &str) -> bool {
         )
 }
 
-/// The output items: every input item in order (ours replaced or dropped), then new objects.
-pub fn merge_items(
-    items: Vec<Node>,
-    generated: Vec<Node>,
+/// One output item of [`merge`], by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merged {
+    /// The input item at this index, unchanged.
+    Input(usize),
+    /// Generated object `.0` in place of an earlier run's input item `.1`, whose bookkeeping
+    /// annotations it takes over ([`with_bookkeeping_of`]).
+    Replaces(usize, usize),
+    /// Generated object `.0`, appended.
+    Generated(usize),
+}
+
+/// The output order: every input item in order (ours replaced or dropped), then the new
+/// generated objects, whose keys are `generated` (in output order).
+pub fn merge(
+    items: &[Node],
+    generated: &[Key],
     generator: &str,
-) -> Result<Vec<Node>, Diagnostics> {
-    let mut slots: HashMap<Key, Option<Node>> = HashMap::new();
-    let mut order = Vec::with_capacity(generated.len());
-    for g in generated {
-        let k = key(&g);
-        order.push(k.clone());
-        slots.insert(k, Some(g));
+) -> Result<Vec<Merged>, Diagnostics> {
+    let mut slots: HashMap<&Key, Option<usize>> = HashMap::with_capacity(generated.len());
+    for (i, k) in generated.iter().enumerate() {
+        slots.insert(k, Some(i));
     }
     let mut errors = Diagnostics::default();
-    let mut out = Vec::with_capacity(items.len() + order.len());
-    for item in items {
-        let k = key(&item);
-        if is_ours(&item, generator) {
-            if let Some(new) = slots.get_mut(&k).and_then(Option::take) {
-                out.push(with_bookkeeping_of(new, &item));
+    let mut out = Vec::with_capacity(items.len() + generated.len());
+    for (j, item) in items.iter().enumerate() {
+        let k = key(item);
+        if is_ours(item, generator) {
+            if let Some(i) = slots.get_mut(&k).and_then(Option::take) {
+                out.push(Merged::Replaces(i, j));
             }
             continue;
         }
@@ -69,20 +81,45 @@ pub fn merge_items(
                 ),
             ));
         }
-        out.push(item);
+        out.push(Merged::Input(j));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     out.extend(
-        order
-            .into_iter()
-            .filter_map(|k| slots.get_mut(&k).and_then(Option::take)),
+        generated
+            .iter()
+            .filter_map(|k| slots.get_mut(k).and_then(Option::take))
+            .map(Merged::Generated),
     );
     Ok(out)
 }
 
-fn with_bookkeeping_of(mut new: Node, old: &Node) -> Node {
+/// [`merge`] on trees: the output items themselves.
+pub fn merge_items(
+    items: Vec<Node>,
+    generated: Vec<Node>,
+    generator: &str,
+) -> Result<Vec<Node>, Diagnostics> {
+    let keys: Vec<Key> = generated.iter().map(key).collect();
+    let merged = merge(&items, &keys, generator)?;
+    let mut items: Vec<Option<Node>> = items.into_iter().map(Some).collect();
+    let mut generated: Vec<Option<Node>> = generated.into_iter().map(Some).collect();
+    Ok(merged
+        .into_iter()
+        .filter_map(|m| match m {
+            Merged::Input(j) => items[j].take(),
+            Merged::Replaces(i, j) => {
+                let new = generated[i].take()?;
+                Some(with_bookkeeping_of(new, items[j].as_ref()?))
+            }
+            Merged::Generated(i) => generated[i].take(),
+        })
+        .collect())
+}
+
+/// A generated object with the bookkeeping annotations of the item it replaces.
+pub fn with_bookkeeping_of(mut new: Node, old: &Node) -> Node {
     let Some(old_ann) = old
         .path(&["metadata", "annotations"])
         .and_then(Node::as_map)

@@ -4,11 +4,14 @@
 mod merge;
 mod results;
 
-pub use merge::merge_items;
+pub use merge::{Key, Merged, key, merge, merge_items, with_bookkeeping_of};
 pub use results::result_node;
 
 use crate::diag::Diagnostic;
-use crate::yaml::{Limits, Node, emit_document, parse_stream};
+use crate::par::par_map;
+use crate::yaml::{
+    Limits, Node, Value, emit_document, emit_document_into, emit_seq_item_into, parse_stream,
+};
 
 /// Accepted `apiVersion`s of a ResourceList.
 pub const API_VERSIONS: [&str; 2] = ["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
@@ -39,7 +42,7 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
             docs.len()
         )));
     }
-    let root = docs.remove(0);
+    let mut root = docs.remove(0);
     if root.as_map().is_none() {
         return Err(bad("a ResourceList must be a mapping".into()));
     }
@@ -50,18 +53,18 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
             "expected a config.kubernetes.io/v1 ResourceList, got kind {kind:?} apiVersion {api_version:?}"
         )));
     }
-    let items = match root.get("items") {
+    let items = match root.get_mut("items") {
         None => Vec::new(),
         Some(n) if n.is_null() => Vec::new(),
-        Some(n) => match n.as_seq() {
-            Some(items) => items.to_vec(),
-            None => return Err(bad("`items` must be a list".into())),
+        Some(n) => match &mut n.value {
+            Value::Seq(items) => std::mem::take(items),
+            _ => return Err(bad("`items` must be a list".into())),
         },
     };
     if let Some(i) = items.iter().position(|i| i.as_map().is_none()) {
         return Err(bad(format!("items[{i}] is not an object")));
     }
-    let function_config = root.get("functionConfig").filter(|n| !n.is_null()).cloned();
+    let function_config = root.remove("functionConfig").filter(|n| !n.is_null());
     Ok(ResourceList {
         api_version,
         items,
@@ -93,4 +96,70 @@ pub fn write(
         entries.push(("results", Node::seq(results)));
     }
     emit_document(&Node::map(entries))
+}
+
+/// Writes a ResourceList like [`write`], with the items given as a [`merge`] order: input items
+/// by index, generated objects written by `write_generated(i, out)` as items of a top-level
+/// sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with that
+/// item's bookkeeping). The same bytes as [`write`] on the merged trees; items are written in
+/// parallel chunks and returned as parts to print one after the other.
+pub fn write_merged(
+    api_version: &str,
+    items: &[Node],
+    merged: &[Merged],
+    write_generated: &(dyn Fn(usize, &mut String) + Sync),
+    generated_node: &(dyn Fn(usize) -> Node + Sync),
+    function_config: Option<Node>,
+    results: Vec<Node>,
+) -> Vec<String> {
+    if merged.is_empty() {
+        return vec![write(api_version, Vec::new(), function_config, results)];
+    }
+    let api_version = if API_VERSIONS.contains(&api_version) {
+        api_version
+    } else {
+        API_VERSIONS[0]
+    };
+    let size = merged.len().div_ceil(64).max(1);
+    let chunks: Vec<&[Merged]> = merged.chunks(size).collect();
+    let parts = par_map(&chunks, |chunk| {
+        let mut out = String::with_capacity(chunk.len() * 640);
+        for m in chunk.iter() {
+            match *m {
+                Merged::Input(j) => emit_seq_item_into(&mut out, &items[j], 0),
+                Merged::Replaces(i, j) => emit_seq_item_into(
+                    &mut out,
+                    &with_bookkeeping_of(generated_node(i), &items[j]),
+                    0,
+                ),
+                Merged::Generated(i) => write_generated(i, &mut out),
+            }
+        }
+        out
+    });
+    let mut head = String::new();
+    emit_document_into(
+        &mut head,
+        &Node::map([
+            ("apiVersion", Node::string(api_version)),
+            ("kind", Node::string("ResourceList")),
+        ]),
+    );
+    head.push_str("items:\n");
+    let mut tail_entries = Vec::new();
+    if let Some(fc) = function_config {
+        tail_entries.push(("functionConfig", fc));
+    }
+    if !results.is_empty() {
+        tail_entries.push(("results", Node::seq(results)));
+    }
+    let mut tail = String::new();
+    if !tail_entries.is_empty() {
+        emit_document_into(&mut tail, &Node::map(tail_entries));
+    }
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    out.push(head);
+    out.extend(parts);
+    out.push(tail);
+    out
 }

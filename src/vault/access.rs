@@ -37,8 +37,8 @@ impl Bits {
     fn set(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }
-    fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
     }
     fn ones(&self) -> impl Iterator<Item = usize> + '_ {
         self.0.iter().enumerate().flat_map(|(w, &word)| {
@@ -64,6 +64,9 @@ struct Pieces<'a> {
     /// Runs bounded by `/` or the ends of the pattern on both sides: each is a whole segment of
     /// every identity the pattern matches.
     segments: Vec<&'a str>,
+    /// Runs bounded by `/` before but a glob character after: every identity the pattern
+    /// matches has a segment starting with each of them.
+    seg_prefixes: Vec<&'a str>,
 }
 
 impl<'a> Pieces<'a> {
@@ -72,6 +75,7 @@ impl<'a> Pieces<'a> {
         let mut pieces = Pieces {
             longest: "",
             segments: Vec::new(),
+            seg_prefixes: Vec::new(),
         };
         let (mut braces, mut class, mut i, mut start) = (0usize, false, 0usize, Some(0usize));
         // A run starts after a glob character or at the start; it is bounded before only at the
@@ -86,6 +90,8 @@ impl<'a> Pieces<'a> {
                 let bounded_after = k + 1 < runs.len() || to == bytes.len();
                 if !run.is_empty() && bounded_before && bounded_after {
                     pieces.segments.push(run);
+                } else if !run.is_empty() && bounded_before {
+                    pieces.seg_prefixes.push(run);
                 }
             }
         };
@@ -142,13 +148,35 @@ pub fn evaluate(vault: &Vault) -> Grants {
             }
         }
     }
-    let sets: Vec<Bits> = par_map(&patterns, |pattern| {
-        let mut bits = Bits::new(n);
+    // Distinct segments, sorted: the ones starting with a literal run are one range.
+    let mut segment_names: Vec<&str> = segments.keys().copied().collect();
+    segment_names.sort_unstable();
+    // Per pattern, the secrets it matches, ascending (most patterns match few secrets).
+    let sets: Vec<Vec<usize>> = par_map(&patterns, |pattern| {
+        let mut bits = Vec::new();
         let prefix = literal_prefix(pattern);
         let pieces = Pieces::of(pattern);
+        let longest_seg_prefix = pieces.seg_prefixes.iter().max_by_key(|p| p.len());
         if prefix.len() == pattern.len() {
             if let Ok(at) = sorted.binary_search_by(|(id, _)| (*id).cmp(pattern)) {
-                bits.set(sorted[at].1);
+                bits.push(sorted[at].1);
+            }
+        } else if prefix.is_empty()
+            && pieces.segments.is_empty()
+            && let Some(run) = longest_seg_prefix
+        {
+            let start = segment_names.partition_point(|seg| *seg < *run);
+            let mut candidates: Vec<usize> = segment_names[start..]
+                .iter()
+                .take_while(|seg| seg.starts_with(*run))
+                .flat_map(|seg| segments[seg].iter().copied())
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            for i in candidates {
+                if glob_match(pattern, &vault.secrets[i].identity) {
+                    bits.push(i);
+                }
             }
         } else if !prefix.is_empty() || pieces.segments.is_empty() {
             let start = sorted.partition_point(|(id, _)| *id < prefix);
@@ -158,9 +186,10 @@ pub fn evaluate(vault: &Vault) -> Grants {
                 .take_while(|(id, _)| id.starts_with(prefix))
             {
                 if id.contains(longest) && glob_match(pattern, id) {
-                    bits.set(*i);
+                    bits.push(*i);
                 }
             }
+            bits.sort_unstable();
         } else {
             let empty = Vec::new();
             let fewest = pieces
@@ -171,7 +200,7 @@ pub fn evaluate(vault: &Vault) -> Grants {
                 .unwrap_or(&empty);
             for &i in fewest {
                 if glob_match(pattern, &vault.secrets[i].identity) {
-                    bits.set(i);
+                    bits.push(i);
                 }
             }
         }
@@ -185,11 +214,11 @@ pub fn evaluate(vault: &Vault) -> Grants {
         for rule in &user.rules {
             let set = &sets[slots[rule.pattern.as_str()]];
             used.push(!set.is_empty());
-            for (r, s) in readable.0.iter_mut().zip(&set.0) {
+            for &i in set {
                 if rule.allow {
-                    *r |= s;
+                    readable.set(i);
                 } else {
-                    *r &= !s;
+                    readable.clear(i);
                 }
             }
         }
@@ -249,6 +278,9 @@ mod tests {
         "a/*",
         "*/db",
         "**/db*",
+        "*/d*",
+        "**/a*/db",
+        "*/x.*/**",
         "prod/**",
         "Prod/**",
         "a",
@@ -348,6 +380,8 @@ mod tests {
             ("*x\\*y/z", "x", &["z"]),
             ("exact/path", "exact", &["exact", "path"]),
         ];
+        assert_eq!(Pieces::of("**/db-12*").seg_prefixes, ["db-12"]);
+        assert_eq!(Pieces::of("a*/b?/c").seg_prefixes, ["a", "b"]);
         for (pattern, longest, segments) in table {
             let p = Pieces::of(pattern);
             assert_eq!(
@@ -361,10 +395,11 @@ mod tests {
     #[test]
     fn bit_sets() {
         let mut b = Bits::new(130);
-        assert!(b.is_empty());
-        for i in [0, 63, 64, 129] {
+        assert_eq!(b.ones().count(), 0);
+        for i in [0, 1, 63, 64, 129] {
             b.set(i);
         }
+        b.clear(1);
         assert_eq!(b.ones().collect::<Vec<_>>(), [0, 63, 64, 129]);
     }
 }

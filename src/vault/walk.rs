@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::par::par_map;
 
 use super::secret_file::MAX_BYTES;
 
@@ -99,8 +100,24 @@ impl Walker<'_> {
                 .push(Diagnostic::error(name, "must be a directory"));
             return None;
         }
-        let mut out = Vec::new();
-        self.dir(&real, name, &mut out);
+        let mut found = Vec::new();
+        self.dir(&real, name, &mut found);
+        // The walk only lists; the files (independent of each other) are read on every core,
+        // in sorted order.
+        let read = par_map(&found, |(_, path, len)| read_capped(path, *len));
+        let mut out = Vec::with_capacity(found.len());
+        for ((rel, _, _), read) in found.into_iter().zip(read) {
+            match read {
+                Ok(bytes) if bytes.len() <= MAX_BYTES => out.push(VaultFile { rel, bytes }),
+                Ok(_) => self
+                    .diags
+                    .push(Diagnostic::error(rel, "file is more than the 1 MiB limit")),
+                Err(e) => self.diags.push(Diagnostic::error(
+                    rel,
+                    format!("cannot read: {}", io_reason(&e)),
+                )),
+            }
+        }
         Some(out)
     }
 
@@ -127,7 +144,7 @@ impl Walker<'_> {
         }
     }
 
-    fn dir(&mut self, real: &Path, rel: &str, out: &mut Vec<VaultFile>) {
+    fn dir(&mut self, real: &Path, rel: &str, out: &mut Vec<Found>) {
         if self.stack.iter().any(|p| p == real) {
             self.diags.push(Diagnostic::error(rel, "symlink loop"));
             return;
@@ -167,7 +184,7 @@ impl Walker<'_> {
         self.stack.pop();
     }
 
-    fn entry(&mut self, path: &Path, rel: &str, out: &mut Vec<VaultFile>) {
+    fn entry(&mut self, path: &Path, rel: &str, out: &mut Vec<Found>) {
         let meta = match fs::symlink_metadata(path) {
             Ok(meta) => meta,
             Err(e) => {
@@ -205,19 +222,7 @@ impl Walker<'_> {
                 ));
                 return;
             }
-            match read_capped(&real) {
-                Ok(bytes) if bytes.len() <= MAX_BYTES => out.push(VaultFile {
-                    rel: rel.to_string(),
-                    bytes,
-                }),
-                Ok(_) => self
-                    .diags
-                    .push(Diagnostic::error(rel, "file is more than the 1 MiB limit")),
-                Err(e) => self.diags.push(Diagnostic::error(
-                    rel,
-                    format!("cannot read: {}", io_reason(&e)),
-                )),
-            }
+            out.push((rel.to_string(), real, meta.len()));
         } else {
             self.diags.push(Diagnostic::error(
                 rel,
@@ -230,8 +235,12 @@ impl Walker<'_> {
     }
 }
 
-fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// A regular file found by the walk: relative path, real path, size when listed.
+type Found = (String, PathBuf, u64);
+
+fn read_capped(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
+    // Room for the listed size and one byte more, so a file that grew still hits the cap.
+    let mut bytes = Vec::with_capacity(len.min(MAX_BYTES as u64) as usize + 1);
     fs::File::open(path)?
         .take(MAX_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;

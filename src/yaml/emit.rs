@@ -21,6 +21,93 @@ pub fn emit_stream(docs: &[Node]) -> String {
     out
 }
 
+/// Writes one document (no `---` marker) at the end of `out`; the same bytes as
+/// [`emit_document`].
+pub fn emit_document_into(out: &mut String, node: &Node) {
+    write_top(out, node);
+}
+
+/// Writes `node` as one item of a block sequence whose dashes stand at column `col`, the same
+/// bytes the item gets inside a sequence written by [`emit_document`].
+pub fn emit_seq_item_into(out: &mut String, node: &Node, col: usize) {
+    write_seq(out, std::slice::from_ref(node), col, false);
+}
+
+/// Writes block YAML straight into a buffer for objects whose shape is known up front, without
+/// building a [`Node`] tree. Strings are quoted exactly as [`emit_document`] quotes string nodes
+/// ([`Node::string`]), so both paths give the same bytes.
+pub struct BlockWriter<'a> {
+    out: &'a mut String,
+    /// Added to every column: 2 writes the object as an item of a top-level sequence.
+    base: usize,
+    /// The cursor stands after `- `: the next key goes on this line.
+    inline: bool,
+}
+
+impl<'a> BlockWriter<'a> {
+    /// A writer appending to `out`; with `item` the object is a top-level sequence item (`- `
+    /// before its first key, the rest indented by two).
+    pub fn new(out: &'a mut String, item: bool) -> BlockWriter<'a> {
+        if item {
+            out.push_str("- ");
+        }
+        BlockWriter {
+            out,
+            base: if item { 2 } else { 0 },
+            inline: item,
+        }
+    }
+
+    fn key(&mut self, col: usize, key: &str) {
+        if !std::mem::take(&mut self.inline) {
+            indent(self.out, self.base + col);
+        }
+        write_str(self.out, key, 0, true);
+        self.out.push(':');
+    }
+
+    /// `key: value` with the key at column `col`.
+    pub fn entry(&mut self, col: usize, key: &str, value: &str) {
+        self.key(col, key);
+        self.out.push(' ');
+        write_str(self.out, value, self.base + col + 2, false);
+        self.out.push('\n');
+    }
+
+    /// `key:` opening a block mapping (keys at `col + 2`) or sequence (dashes at `col`).
+    pub fn open(&mut self, col: usize, key: &str) {
+        self.key(col, key);
+        self.out.push('\n');
+    }
+
+    /// `- value` with the dash at column `col`.
+    pub fn item(&mut self, col: usize, value: &str) {
+        indent(self.out, self.base + col);
+        self.out.push_str("- ");
+        write_str(self.out, value, self.base + col + 2, false);
+        self.out.push('\n');
+    }
+
+    /// `- ` opening a mapping item at column `col`: its first key follows on this line, the
+    /// others at `col + 2`.
+    pub fn open_item(&mut self, col: usize) {
+        indent(self.out, self.base + col);
+        self.out.push_str("- ");
+        self.inline = true;
+    }
+}
+
+/// A string scalar as `write_scalar` writes a [`Style::Str`] node without a tag.
+fn write_str(out: &mut String, text: &str, block_col: usize, is_key: bool) {
+    if !needs_quotes(text) {
+        out.push_str(text);
+    } else if !is_key && literal_ok(text) {
+        write_literal(out, text, block_col);
+    } else {
+        write_double_quoted(out, text);
+    }
+}
+
 fn write_top(out: &mut String, node: &Node) {
     match &node.value {
         Value::Map(e) if !e.is_empty() => {
@@ -193,25 +280,36 @@ pub(crate) fn needs_quotes(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return true;
     };
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "~" | "null"
-            | "true"
-            | "false"
-            | "y"
-            | "n"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "<<"
-            | "="
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-            | ".nan"
-    ) {
+    // The longest special word has 5 bytes; compare without allocating a lowercase copy.
+    let mut buf = [0u8; 5];
+    let lower = if s.len() <= buf.len() {
+        let buf = &mut buf[..s.len()];
+        buf.copy_from_slice(s.as_bytes());
+        buf.make_ascii_lowercase();
+        buf
+    } else {
+        &mut buf[..0]
+    };
+    if !lower.is_empty()
+        && matches!(
+            &*lower,
+            b"~" | b"null"
+                | b"true"
+                | b"false"
+                | b"y"
+                | b"n"
+                | b"yes"
+                | b"no"
+                | b"on"
+                | b"off"
+                | b"<<"
+                | b"="
+                | b".inf"
+                | b"-.inf"
+                | b"+.inf"
+                | b".nan"
+        )
+    {
         return true;
     }
     // Anything that starts like a number, date or time: quote (also catches 0123, 1e3, 0x1F, 12:30).

@@ -13,6 +13,6 @@ mod emit;
 mod node;
 mod parse;
 
-pub use emit::{emit_document, emit_stream};
+pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
 pub use node::{Node, Style, Value};
 pub use parse::{Limits, YamlError, parse_stream};
