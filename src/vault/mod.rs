@@ -3,6 +3,7 @@
 //! ([`access`]). Everything but `walk` is pure.
 
 pub mod access;
+mod flat_secret;
 pub mod model;
 pub mod names;
 pub mod rules;

@@ -63,6 +63,14 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
         Ok(text) => text,
         Err(e) => return Err(vec![utf8_problem(bytes, e.valid_up_to())]),
     };
+    if let Some(data) = super::flat_secret::parse(text) {
+        return Ok(Parsed::Plain(data));
+    }
+    parse_full(text)
+}
+
+/// Parses secret-file text with the full YAML parser (every file outside the flat fast path).
+pub(crate) fn parse_full(text: &str) -> Result<Parsed, Vec<FileProblem>> {
     let limits = Limits {
         max_depth: 64,
         max_alias_expansion: MAX_BYTES,
