@@ -3,6 +3,7 @@
 
 mod merge;
 mod results;
+mod split;
 
 pub use merge::{Key, Merged, key, merge, merge_items, with_bookkeeping_of};
 pub use results::result_node;
@@ -33,8 +34,11 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
         max_alias_expansion: 64 << 20,
     };
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
-    let mut docs = parse_stream(text, &limits)
-        .map_err(|e| bad(format!("not valid YAML at line {}: {}", e.line, e.message)))?;
+    let mut docs = match split::parse(text, &limits) {
+        Some(docs) => docs,
+        None => parse_stream(text, &limits)
+            .map_err(|e| bad(format!("not valid YAML at line {}: {}", e.line, e.message)))?,
+    };
     docs.retain(|d| !d.is_null());
     if docs.len() != 1 {
         return Err(bad(format!(
