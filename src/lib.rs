@@ -9,6 +9,7 @@ pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod krm;
+pub mod limits;
 pub mod render;
 pub mod vault;
 pub mod yaml;

@@ -15,4 +15,4 @@ mod parse;
 
 pub use emit::{emit_document, emit_stream};
 pub use node::{Node, Style, Value};
-pub use parse::{Limits, YamlError, parse_stream};
+pub use parse::{Limits, NODE_COST, YamlError, parse_stream};

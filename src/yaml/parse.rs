@@ -8,20 +8,24 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::node::{Node, Style, Value};
 
+/// What one node costs in the alias-expansion budget besides its text: roughly its size in
+/// memory, so the budget bounds memory, not just text.
+pub const NODE_COST: usize = 64;
+
 /// Caps that keep hostile documents from eating the stack or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Deepest nesting of sequences and mappings.
     pub max_depth: usize,
-    /// Most scalar bytes and nodes that aliases may add by expansion.
+    /// Most bytes that aliases may add by expansion: scalar text plus [`NODE_COST`] per node.
     pub max_alias_expansion: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 128,
-            max_alias_expansion: 4 << 20,
+            max_depth: crate::limits::DEFAULT_MAX_DEPTH,
+            max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
         }
     }
 }
@@ -203,13 +207,14 @@ fn short_tag(tag: Tag) -> String {
     }
 }
 
-/// Scalar bytes plus one per node: what cloning this node for an alias costs.
+/// Scalar bytes plus [`NODE_COST`] per node: what cloning this node for an alias costs.
 fn weight(node: &Node) -> usize {
-    1 + match &node.value {
-        Value::Scalar { text, .. } => text.len(),
-        Value::Seq(items) => items.iter().map(weight).sum(),
-        Value::Map(entries) => entries.iter().map(|(k, v)| weight(k) + weight(v)).sum(),
-    }
+    NODE_COST
+        + match &node.value {
+            Value::Scalar { text, .. } => text.len(),
+            Value::Seq(items) => items.iter().map(weight).sum(),
+            Value::Map(entries) => entries.iter().map(|(k, v)| weight(k) + weight(v)).sum(),
+        }
 }
 
 /// The scanner's message without its position suffix (we report the line ourselves).
