@@ -83,6 +83,12 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     if pattern.is_empty() {
         return Err("a bare `!` is not a rule: write `!pattern`".into());
     }
+    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "rule contains the control character U+{:04X}",
+            c as u32
+        ));
+    }
     if pattern.starts_with('!') {
         return Err(format!(
             "rule `!{pattern}` starts with `!!`: write one `!` to deny"

@@ -65,6 +65,7 @@ enum Frame {
 /// gives one document holding an empty plain scalar.
 pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_printable(text)?;
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -172,6 +173,27 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
                 Some(k) => entries.push((k, node)),
             },
         }
+    }
+}
+
+/// YAML 1.2 allows only printable characters in a stream (`c-printable`): no NUL or other
+/// control characters but tab, LF and CR (and NEL), no U+FFFE/U+FFFF.
+fn check_printable(text: &str) -> Result<(), YamlError> {
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+            || (' '..='~').contains(&c)
+            || ('\u{a0}'..='\u{fffd}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    match text.char_indices().find(|&(_, c)| !printable(c)) {
+        None => Ok(()),
+        Some((at, c)) => Err(YamlError {
+            line: 1 + text[..at].bytes().filter(|&b| b == b'\n').count(),
+            message: format!(
+                "control character U+{:04X} is not allowed in YAML (write binary values as `!!binary` base64)",
+                c as u32
+            ),
+        }),
     }
 }
 
