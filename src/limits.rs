@@ -100,3 +100,45 @@ pub fn check_objects(objects: &[Object]) -> Diagnostics {
     }
     diags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn role(names: usize) -> Object {
+        Object::Role(Role {
+            metadata: ObjectMeta {
+                name: Some("kubevault:alice:read".into()),
+                annotations: Some(
+                    [(SOURCE.to_string(), "access_control/alice".to_string())].into(),
+                ),
+                ..Default::default()
+            },
+            rules: Some(vec![PolicyRule {
+                resource_names: Some((0..names).map(|i| format!("{i:0>250}")).collect()),
+                verbs: vec!["get".into()],
+                ..Default::default()
+            }]),
+        })
+    }
+
+    #[test]
+    fn objects_over_the_api_limit_are_errors() {
+        assert!(check_objects(&[role(10)]).is_empty());
+        let msgs: Vec<String> = check_objects(&[role(7000)])
+            .sorted()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0].starts_with(
+                "access_control/alice: error: Role \"kubevault:alice:read\" would be "
+            ),
+            "{msgs:?}"
+        );
+        assert!(msgs[0].ends_with("more than the 1572864 bytes (1.5 MiB) the API server accepts"));
+    }
+}

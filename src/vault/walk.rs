@@ -581,4 +581,39 @@ mod tests {
             "{msgs:?}"
         );
     }
+
+    #[test]
+    fn vault_wide_budgets_stop_reading() {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir_all(t.path().join("kvstore/many")).unwrap();
+        fs::create_dir_all(t.path().join("access_control")).unwrap();
+        for i in 0..=MAX_FILES {
+            fs::write(t.path().join(format!("kvstore/many/f{i:05}")), "").unwrap();
+        }
+        let (files, diags) = read_vault(t.path());
+        assert_eq!(files.kvstore.len(), MAX_FILES);
+        let msgs: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "kvstore/many/f10000: error: the vault has more than 10000 files; stopped reading here"
+            ]
+        );
+
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir_all(t.path().join("kvstore")).unwrap();
+        fs::create_dir_all(t.path().join("access_control")).unwrap();
+        let big = vec![b'x'; MAX_FILE_BYTES];
+        for i in 0..=MAX_VAULT_BYTES / MAX_FILE_BYTES {
+            fs::write(t.path().join(format!("kvstore/big{i:02}")), &big).unwrap();
+        }
+        let (_, diags) = read_vault(t.path());
+        let msgs: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "kvstore/big64: error: the vault's files total more than 67108864 bytes (64 MiB); stopped reading here"
+            ]
+        );
+    }
 }
