@@ -321,9 +321,7 @@ fn cases() -> Vec<Case> {
         krm_case(
             "stdin_json",
             0,
-            format!(
-                "{{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"c\"}},\"data\":{{\"n\":\"1.10\"}}}}],\"functionConfig\":{{\"apiVersion\":\"kubevault.dev/v1alpha1\",\"kind\":\"KubeVault\",\"metadata\":{{\"name\":\"test\"}},\"spec\":{{\"vaultDir\":\"vault\"}}}}}}"
-            ),
+            r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"n":"1.10"}}],"functionConfig":{"apiVersion":"kubevault.dev/v1alpha1","kind":"KubeVault","metadata":{"name":"test"},"spec":{"vaultDir":"vault"}}}"#,
         ),
         krm_case(
             "stdin_without_items",

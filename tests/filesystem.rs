@@ -124,7 +124,7 @@ fn symlink_swapped_between_check_and_open_never_escapes() {
         std::thread::spawn(move || {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let target = if n % 2 == 0 {
+                let target = if n.is_multiple_of(2) {
                     "inside"
                 } else {
                     "../../outside/key"

@@ -52,8 +52,11 @@ fn secret_text() -> impl Strategy<Value = String> {
 
 const USERS: &[&str] = &["alice", "bob", "carol", "dave"];
 
+/// `(relative name, content)` pairs of one tree.
+type Tree = Vec<(String, String)>;
+
 /// Files of a vault: kvstore files (unique identities) and up to four users.
-fn vault_files() -> impl Strategy<Value = (Vec<(String, String)>, Vec<(String, String)>)> {
+fn vault_files() -> impl Strategy<Value = (Tree, Tree)> {
     let kv = prop::collection::btree_map(identity(), secret_text(), 0..8)
         .prop_map(|m| m.into_iter().collect::<Vec<_>>());
     let ac =
