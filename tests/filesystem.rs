@@ -109,35 +109,47 @@ fn unreadable_files_and_folders_are_reported() {
     assert_eq!(out.stdout, "");
 }
 
-/// Keeps flipping `vault/kvstore/flip` between a file inside the vault and one outside it while
-/// the vault is read again and again: the outside file's content must never be read.
+/// Keeps swapping, atomically (`RENAME_EXCHANGE`), a real directory `vault/kvstore/sub` with a
+/// symlink to a directory outside the vault, and flipping the link `vault/kvstore/flip` between
+/// a file inside and one outside, while the vault is read again and again: a check-then-open walk
+/// (canonicalize, then open the path) would sometimes read the outside files here. Their content
+/// must never be read.
 #[test]
 fn symlink_swapped_between_check_and_open_never_escapes() {
     let sb = Sandbox::vault();
-    sb.file("outside/key", format!("k: {SENTINEL}\n"));
+    sb.file("outside/file", format!("k: {SENTINEL}\n"));
     sb.file("vault/kvstore/inside", "k: inside\n");
-    let link = sb.vault_dir().join("kvstore/flip");
-    let tmp = sb.vault_dir().join("kvstore/.flip-tmp");
+    sb.file("vault/kvstore/sub/file", "k: inside\n");
+    sb.symlink("../../outside", "vault/kvstore/.alt");
+    let kv = sb.vault_dir().join("kvstore");
     let stop = Arc::new(AtomicBool::new(false));
     let flipper = {
-        let (stop, link, tmp) = (stop.clone(), link.clone(), tmp.clone());
+        let (stop, kv) = (stop.clone(), kv.clone());
         std::thread::spawn(move || {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
+                rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    kv.join("sub"),
+                    rustix::fs::CWD,
+                    kv.join(".alt"),
+                    rustix::fs::RenameFlags::EXCHANGE,
+                )
+                .unwrap();
                 let target = if n.is_multiple_of(2) {
                     "inside"
                 } else {
-                    "../../outside/key"
+                    "../../outside/file"
                 };
-                let _ = std::fs::remove_file(&tmp);
-                symlink(target, &tmp).unwrap();
-                std::fs::rename(&tmp, &link).unwrap();
+                let _ = std::fs::remove_file(kv.join(".flip-tmp"));
+                symlink(target, kv.join(".flip-tmp")).unwrap();
+                std::fs::rename(kv.join(".flip-tmp"), kv.join("flip")).unwrap();
                 n += 1;
             }
             n
         })
     };
-    let (mut inside, mut refused) = (0, 0);
+    let (mut read, mut refused) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         let (files, diags) = read_vault(&sb.vault_dir());
@@ -147,8 +159,8 @@ fn symlink_swapped_between_check_and_open_never_escapes() {
                 "read a file outside the vault through {}",
                 f.rel
             );
-            if f.rel == "kvstore/flip" {
-                inside += 1;
+            if f.rel == "kvstore/flip" || f.rel == "kvstore/sub/file" {
+                read += 1;
             }
         }
         if diags.has_errors() {
@@ -157,10 +169,10 @@ fn symlink_swapped_between_check_and_open_never_escapes() {
     }
     stop.store(true, Ordering::Relaxed);
     let flips = flipper.join().unwrap();
-    assert!(flips > 10, "the link flipped {flips} times");
+    assert!(flips > 10, "swapped {flips} times");
     assert!(
-        inside > 0 && refused > 0,
-        "both states seen: {inside} read, {refused} refused"
+        read > 0 && refused > 0,
+        "both states seen: {read} read, {refused} refused"
     );
 }
 
