@@ -132,7 +132,10 @@ fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
     let Value::Scalar { text, style } = &node.value else {
         return;
     };
-    if *style == Style::Plain && !text.contains('\n') && (!text.is_empty() || node.tag.is_some()) {
+    if *style == Style::Plain
+        && ((!text.is_empty() && plain_is_safe(text, false))
+            || (text.is_empty() && node.tag.is_some()))
+    {
         out.push_str(text);
     } else if *style == Style::Plain && text.is_empty() {
         out.push_str("null");
@@ -156,7 +159,7 @@ fn write_flow(out: &mut String, node: &Node) {
 fn write_flow_untagged(out: &mut String, node: &Node) {
     match &node.value {
         Value::Scalar { text, style } => {
-            if *style == Style::Plain && !text.is_empty() && !text.contains('\n') {
+            if *style == Style::Plain && plain_is_safe(text, true) {
                 out.push_str(text)
             } else {
                 write_double_quoted(out, text)
@@ -185,6 +188,30 @@ fn write_flow_untagged(out: &mut String, node: &Node) {
             out.push('}');
         }
     }
+}
+
+/// True when a scalar that was plain in its document can be written back plain and read as the
+/// same text: the parser accepts some plain scalars (in flow context, or folded from several
+/// lines) that would not survive as plain in block context, e.g. one starting with `>`.
+fn plain_is_safe(s: &str, flow: bool) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let second = chars.next();
+    let indicator_start = match first {
+        '-' | '?' | ':' => {
+            second.is_none_or(|c| c.is_whitespace() || (flow && ",[]{}".contains(c)))
+        }
+        c => ",[]{}#&*!|>'\"%@`".contains(c),
+    };
+    !indicator_start
+        && !first.is_whitespace()
+        && !s.ends_with(|c: char| c.is_whitespace() || c == ':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !(flow && s.contains([',', '[', ']', '{', '}']))
+        && !s.chars().any(|c| c.is_control() || !is_printable(c))
 }
 
 /// True when a string written plain would not read back as the same string in YAML 1.1 or 1.2
@@ -338,6 +365,15 @@ mod tests {
         ] {
             assert!(!needs_quotes(s), "{s}");
         }
+    }
+
+    #[test]
+    fn lenient_plain_scalars_are_quoted_when_unsafe() {
+        // The parser takes `> %a` and `a,b` as plain scalars in flow context; written plain in
+        // block context they would not read back (found by the resource_list fuzz target).
+        let out = roundtrip("{name: a, >\r%a: x, k: [a b, -c, ?]}\n");
+        assert_eq!(out, "name: a\n\"> %a\": x\nk:\n- a b\n- -c\n- \"?\"\n");
+        assert_eq!(roundtrip(&out), out);
     }
 
     #[test]
