@@ -205,13 +205,13 @@ fn plain_is_safe(s: &str, flow: bool) -> bool {
         }
         c => ",[]{}#&*!|>'\"%@`".contains(c),
     };
-    !indicator_start
-        && !first.is_whitespace()
-        && !s.ends_with(|c: char| c.is_whitespace() || c == ':')
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !(flow && s.contains([',', '[', ']', '{', '}']))
-        && !s.chars().any(|c| c.is_control() || !is_printable(c))
+    let unsafe_anywhere = first.is_whitespace()
+        || s.ends_with(|c: char| c.is_whitespace() || c == ':')
+        || s.contains(": ")
+        || s.contains(" #")
+        || (flow && s.contains([',', '[', ']', '{', '}']))
+        || s.chars().any(|c| c.is_control() || !is_printable(c));
+    !indicator_start && !unsafe_anywhere
 }
 
 /// True when a string written plain would not read back as the same string in YAML 1.1 or 1.2
