@@ -48,15 +48,28 @@ fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
+/// Longest key written as an implicit `key: value` (YAML allows 1024 characters; this counts bytes).
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 /// Entries at column `col`; with `inline_first` the cursor already stands where the first key goes.
 fn write_map(out: &mut String, entries: &[(Node, Node)], col: usize, inline_first: bool) {
     for (i, (k, v)) in entries.iter().enumerate() {
         if i > 0 || !inline_first {
             indent(out, col);
         }
+        let mut key = String::new();
         match &k.value {
-            Value::Scalar { .. } => write_scalar(out, k, col, true),
-            _ => write_flow(out, k),
+            Value::Scalar { .. } => write_scalar(&mut key, k, col, true),
+            _ => write_flow(&mut key, k),
+        }
+        if key.len() > MAX_IMPLICIT_KEY {
+            // YAML caps implicit keys at 1024 characters; longer ones need `? key` then `: value`.
+            out.push_str("? ");
+            out.push_str(&key);
+            out.push('\n');
+            indent(out, col);
+        } else {
+            out.push_str(&key);
         }
         out.push(':');
         write_value(out, v, col, col + 2);
@@ -373,6 +386,15 @@ mod tests {
         // block context they would not read back (found by the resource_list fuzz target).
         let out = roundtrip("{name: a, >\r%a: x, k: [a b, -c, ?]}\n");
         assert_eq!(out, "name: a\n\"> %a\": x\nk:\n- a b\n- -c\n- \"?\"\n");
+        assert_eq!(roundtrip(&out), out);
+    }
+
+    #[test]
+    fn long_keys_are_explicit() {
+        // Found by the resource_list fuzz target: a 1,100-character key written implicitly.
+        let long = "k".repeat(1100);
+        let out = roundtrip(&format!("{{\"{long}\": {{a: 1}}, b: 2}}\n"));
+        assert_eq!(out, format!("? {long}\n:\n  a: 1\nb: 2\n"));
         assert_eq!(roundtrip(&out), out);
     }
 
