@@ -222,7 +222,8 @@ fn plain_is_safe(s: &str, flow: bool) -> bool {
         || s.ends_with(|c: char| c.is_whitespace() || c == ':')
         || s.contains(": ")
         || s.contains(" #")
-        || (flow && s.contains([',', '[', ']', '{', '}']))
+        // In flow context (complex keys only) stay strict: yaml-rust2 misreads `a -]`.
+        || (flow && s.contains(|c: char| c.is_whitespace() || ",[]{}".contains(c)))
         || s.chars().any(|c| c.is_control() || !is_printable(c));
     !indicator_start && !unsafe_anywhere
 }
@@ -386,6 +387,10 @@ mod tests {
         // block context they would not read back (found by the resource_list fuzz target).
         let out = roundtrip("{name: a, >\r%a: x, k: [a b, -c, ?]}\n");
         assert_eq!(out, "name: a\n\"> %a\": x\nk:\n- a b\n- -c\n- \"?\"\n");
+        assert_eq!(roundtrip(&out), out);
+        // A sequence as a key is written in flow style; `a -` must be quoted there.
+        let out = roundtrip("? - a -\n  - b\n: v\n");
+        assert_eq!(out, "[\"a -\", b]: v\n");
         assert_eq!(roundtrip(&out), out);
     }
 
