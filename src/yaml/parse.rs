@@ -224,6 +224,9 @@ fn leaf(value: Value, tag: Option<Tag>, line: usize) -> Node {
 fn short_tag(tag: Tag) -> String {
     if tag.handle == "tag:yaml.org,2002:" {
         format!("!!{}", tag.suffix)
+    } else if tag.handle.is_empty() {
+        // A verbatim tag `!<uri>`: keep the brackets, or it would be written back as plain text.
+        format!("!<{}>", tag.suffix)
     } else {
         format!("{}{}", tag.handle, tag.suffix)
     }
@@ -283,6 +286,21 @@ mod tests {
         }
         let err = parse_stream(&laughs, &Limits::default()).unwrap_err();
         assert!(err.message.contains("aliases expand"), "{err}");
+    }
+
+    #[test]
+    fn verbatim_tags_keep_their_form() {
+        // Found by the resource_list fuzz target: `!<a:b>` came back as the plain text `a:b`.
+        let doc = one("k: !<tag:x,2024:a> {b: c}\n");
+        assert_eq!(
+            doc.get("k").unwrap().tag.as_deref(),
+            Some("!<tag:x,2024:a>")
+        );
+        let out = crate::yaml::emit_document(&doc);
+        assert_eq!(
+            one(&out).get("k").unwrap().tag.as_deref(),
+            Some("!<tag:x,2024:a>")
+        );
     }
 
     #[test]
