@@ -25,14 +25,14 @@ fn write_top(out: &mut String, node: &Node) {
     match &node.value {
         Value::Map(e) if !e.is_empty() => {
             if let Some(tag) = &node.tag {
-                out.push_str(tag);
+                push_tag(out, tag);
                 out.push('\n');
             }
             write_map(out, e, 0, false)
         }
         Value::Seq(i) if !i.is_empty() => {
             if let Some(tag) = &node.tag {
-                out.push_str(tag);
+                push_tag(out, tag);
                 out.push('\n');
             }
             write_seq(out, i, 0, false)
@@ -42,6 +42,31 @@ fn write_top(out: &mut String, node: &Node) {
             out.push('\n');
         }
     }
+}
+
+/// Writes a tag, %-encoding every character of its suffix that is not a plain URI character (the
+/// parser decodes `%10` into a control character, which must not be written raw).
+fn push_tag(out: &mut String, tag: &str) {
+    let (prefix, suffix, close) =
+        if let Some(inner) = tag.strip_prefix("!<").and_then(|t| t.strip_suffix('>')) {
+            ("!<", inner, ">")
+        } else if let Some(rest) = tag.strip_prefix("!!") {
+            ("!!", rest, "")
+        } else {
+            ("!", tag.strip_prefix('!').unwrap_or(tag), "")
+        };
+    out.push_str(prefix);
+    for c in suffix.chars() {
+        if c.is_ascii_alphanumeric() || "-;/?:@&=+$_.~*'()".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out.push_str(close);
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -124,7 +149,7 @@ fn write_value(out: &mut String, node: &Node, seq_col: usize, map_col: usize) {
 fn push_tag_line(out: &mut String, tag: Option<&str>) {
     if let Some(tag) = tag {
         out.push(' ');
-        out.push_str(tag);
+        push_tag(out, tag);
     }
     out.push('\n');
 }
@@ -132,7 +157,7 @@ fn push_tag_line(out: &mut String, tag: Option<&str>) {
 /// A scalar or an empty collection on the current line (block scalars continue below it).
 fn write_inline(out: &mut String, node: &Node, block_col: usize) {
     if let Some(tag) = &node.tag {
-        out.push_str(tag);
+        push_tag(out, tag);
         out.push(' ');
     }
     match &node.value {
@@ -163,7 +188,7 @@ fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
 
 fn write_flow(out: &mut String, node: &Node) {
     if let Some(tag) = &node.tag {
-        out.push_str(tag);
+        push_tag(out, tag);
         out.push(' ');
     }
     write_flow_untagged(out, node);
@@ -400,6 +425,14 @@ mod tests {
         let long = "k".repeat(1100);
         let out = roundtrip(&format!("{{\"{long}\": {{a: 1}}, b: 2}}\n"));
         assert_eq!(out, format!("? {long}\n:\n  a: 1\nb: 2\n"));
+        assert_eq!(roundtrip(&out), out);
+    }
+
+    #[test]
+    fn tags_are_percent_encoded() {
+        // Found by the resource_list fuzz target: `!a%10b` decodes to a control character.
+        let out = roundtrip("k: !a%10b%25 {x: y}\n");
+        assert_eq!(out, "k: !a%10b%25\n  x: y\n");
         assert_eq!(roundtrip(&out), out);
     }
 
