@@ -79,7 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
-            let mut stdin = std::io::stdin();
+            let stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Ok(Report {
                     stdout: Vec::new(),
@@ -92,7 +92,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
                 });
             }
             let mut input = Vec::new();
-            stdin.read_to_end(&mut input).context("cannot read stdin")?;
+            let limit = crate::limits::MAX_STDIN_BYTES;
+            stdin
+                .take(limit as u64 + 1)
+                .read_to_end(&mut input)
+                .context("cannot read stdin")?;
             Ok(krm_function(&input, &cwd))
         }
     }
@@ -162,6 +166,7 @@ pub fn check_vault(source: &VaultSource, settings: &RenderSettings) -> CheckedVa
     let objects = match render(&vault, &grants, settings) {
         Ok(rendered) => {
             diags.extend(rendered.warnings);
+            diags.extend(crate::limits::check_objects(&rendered.objects));
             let ok = !diags.has_errors();
             ok.then_some(rendered.objects)
         }
@@ -258,6 +263,19 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         messages: messages(&diags),
         exit: Exit::Failure,
     };
+    if input.len() > crate::limits::MAX_STDIN_BYTES {
+        let message = format!(
+            "stdin: the ResourceList is more than {} bytes ({} MiB)",
+            crate::limits::MAX_STDIN_BYTES,
+            crate::limits::MAX_STDIN_BYTES >> 20
+        );
+        return failed(
+            Vec::new(),
+            None,
+            "",
+            vec![Diagnostic::error("", message)].into(),
+        );
+    }
     let text = match std::str::from_utf8(input) {
         Ok(t) => t,
         Err(_) => {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod krm;
+pub mod limits;
 pub mod par;
 pub mod render;
 pub mod sops;

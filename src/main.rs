@@ -8,6 +8,14 @@ use clap::Parser;
 use kubevault::{app, cli::Cli, exit::Exit};
 
 fn main() -> ExitCode {
+    // A panic is a bug; its payload could quote input, so print only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{at}; please report it (no input is shown)");
+    }));
     let cli = Cli::parse();
     let exit = match app::run(cli) {
         Ok(report) => {

@@ -30,8 +30,8 @@ pub struct ResourceList {
 /// Reads a ResourceList from stdin text. Errors never quote the input.
 pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
     let limits = Limits {
-        max_depth: 256,
-        max_alias_expansion: 64 << 20,
+        max_depth: crate::limits::RESOURCE_LIST_MAX_DEPTH,
+        max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
     };
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
     let mut docs = match split::parse(text, &limits) {

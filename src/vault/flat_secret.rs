@@ -7,10 +7,20 @@
 //! `None` means "ask the full parser", which then also produces every error message. Within the
 //! subset the result is exactly the full parser's (checked by a property test against it).
 
-use super::secret_file::{MAX_BYTES, SecretData, SecretValue, check_key};
+use super::secret_file::{SecretData, SecretValue, check_key};
+use crate::limits::{MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES};
 
-/// Parses a flat secret file, or `None` when the file is outside the simple subset.
+/// Parses a flat secret file, or `None` when the file is outside the simple subset (or breaks
+/// any rule or limit: the full parser then reports it).
 pub fn parse(text: &str) -> Option<SecretData> {
+    // Printable ASCII and newlines only (comments included): anything else is for the full parser,
+    // which rejects control characters and knows every Unicode rule.
+    if !text
+        .bytes()
+        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+    {
+        return None;
+    }
     let mut data = SecretData::new();
     let mut total = 0usize;
     for line in text.split('\n') {
@@ -19,8 +29,8 @@ pub fn parse(text: &str) -> Option<SecretData> {
         }
         let (key, value) = split_line(line)?;
         check_key(key).ok()?;
-        total += value.len();
-        if total > MAX_BYTES || data.contains_key(key) {
+        total += key.len() + value.len();
+        if total > MAX_SECRET_BYTES || data.len() >= MAX_KEYS_PER_SECRET || data.contains_key(key) {
             return None;
         }
         data.insert(key.to_string(), SecretValue(value.as_bytes().to_vec()));

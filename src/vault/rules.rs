@@ -2,6 +2,8 @@
 
 use glob_match::glob_match;
 
+use crate::limits::{MAX_RULE_BRACE_GROUPS, MAX_RULE_LINE_BYTES, MAX_RULES_PER_USER};
+
 /// One rule of a user's access-control file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -30,14 +32,34 @@ pub struct LineError {
 }
 
 /// Parses an access-control file: trimmed lines, `#` comments and blank lines skipped.
-/// Returns every valid rule and every bad line.
+/// Returns every valid rule and every bad line (lines over
+/// [`MAX_RULE_LINE_BYTES`], rules past [`MAX_RULES_PER_USER`] included).
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<LineError>) {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
+    let mut count = 0usize;
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        count += 1;
+        if count > MAX_RULES_PER_USER {
+            errors.push(LineError {
+                line,
+                message: format!("more than {MAX_RULES_PER_USER} rules in one file"),
+            });
+            break;
+        }
+        if trimmed.len() > MAX_RULE_LINE_BYTES {
+            errors.push(LineError {
+                line,
+                message: format!(
+                    "rule is {} bytes long, more than the {MAX_RULE_LINE_BYTES}-byte limit",
+                    trimmed.len()
+                ),
+            });
             continue;
         }
         let (allow, pattern) = match trimmed.strip_prefix('!') {
@@ -61,12 +83,19 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     if pattern.is_empty() {
         return Err("a bare `!` is not a rule: write `!pattern`".into());
     }
+    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "rule contains the control character U+{:04X}",
+            c as u32
+        ));
+    }
     if pattern.starts_with('!') {
         return Err(format!(
             "rule `!{pattern}` starts with `!!`: write one `!` to deny"
         ));
     }
     let mut braces = 0usize;
+    let mut groups = 0usize;
     let mut in_class = false;
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
@@ -77,7 +106,10 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
             '[' if !in_class => in_class = true,
             ']' if in_class => in_class = false,
             ']' => return Err(format!("pattern `{pattern}` has a `]` without `[`")),
-            '{' if !in_class => braces += 1,
+            '{' if !in_class => {
+                braces += 1;
+                groups += 1;
+            }
             '}' if !in_class => {
                 if braces == 0 {
                     return Err(format!("pattern `{pattern}` has a `}}` without `{{`"));
@@ -92,6 +124,11 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     }
     if braces > 0 {
         return Err(format!("pattern `{pattern}` has an unclosed `{{`"));
+    }
+    if groups > MAX_RULE_BRACE_GROUPS {
+        return Err(format!(
+            "pattern `{pattern}` has {groups} `{{...}}` groups, more than the {MAX_RULE_BRACE_GROUPS} allowed"
+        ));
     }
     Ok(())
 }

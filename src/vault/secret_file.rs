@@ -10,8 +10,12 @@ use base64::Engine as _;
 
 use crate::yaml::{Limits, Node, Value, parse_stream};
 
-/// Largest file, and largest total of a Secret's value bytes: 1 MiB.
-pub const MAX_BYTES: usize = 1 << 20;
+use crate::limits::{
+    MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES, SECRET_FILE_MAX_ALIAS_EXPANSION, SECRET_FILE_MAX_DEPTH,
+};
+
+/// Largest file: 1 MiB ([`crate::limits::MAX_FILE_BYTES`]).
+pub const MAX_BYTES: usize = crate::limits::MAX_FILE_BYTES;
 
 /// A secret value: raw bytes that never show up in `Debug` output and are overwritten with
 /// zeros when dropped.
@@ -72,8 +76,8 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
 /// Parses secret-file text with the full YAML parser (every file outside the flat fast path).
 pub(crate) fn parse_full(text: &str) -> Result<Parsed, Vec<FileProblem>> {
     let limits = Limits {
-        max_depth: 64,
-        max_alias_expansion: MAX_BYTES,
+        max_depth: SECRET_FILE_MAX_DEPTH,
+        max_alias_expansion: SECRET_FILE_MAX_ALIAS_EXPANSION,
     };
     let docs = parse_stream(text, &limits)
         .map_err(|e| vec![problem(e.line, format!("invalid YAML: {}", e.message))])?;
@@ -104,6 +108,15 @@ pub fn data_from_mapping(doc: &Node) -> Result<SecretData, Vec<FileProblem>> {
     let mut data = SecretData::new();
     let mut problems = Vec::new();
     let mut total = 0usize;
+    if entries.len() > MAX_KEYS_PER_SECRET {
+        return Err(vec![problem(
+            doc.line,
+            format!(
+                "{} keys, more than the {MAX_KEYS_PER_SECRET} a secret file may hold",
+                entries.len()
+            ),
+        )]);
+    }
     for (k, v) in entries {
         let Some(key) = k.as_str() else {
             problems.push(problem(
@@ -126,16 +139,18 @@ pub fn data_from_mapping(doc: &Node) -> Result<SecretData, Vec<FileProblem>> {
         }
         match value_bytes(v) {
             Ok(bytes) => {
-                total += bytes.len();
+                total += key.len() + bytes.len();
                 data.insert(key.to_string(), SecretValue(bytes));
             }
             Err(why) => problems.push(problem(at, format!("key {}: {why}", quote_key(key)))),
         }
     }
-    if total > MAX_BYTES {
+    if total > MAX_SECRET_BYTES {
         problems.push(problem(
             0,
-            format!("values total {total} bytes, more than the 1 MiB a Secret may hold"),
+            format!(
+                "keys and values total {total} bytes, more than the {MAX_SECRET_BYTES} bytes (1 MiB) a Secret may hold"
+            ),
         ));
     }
     if problems.is_empty() {

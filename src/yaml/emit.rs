@@ -112,14 +112,14 @@ fn write_top(out: &mut String, node: &Node) {
     match &node.value {
         Value::Map(e) if !e.is_empty() => {
             if let Some(tag) = &node.tag {
-                out.push_str(tag);
+                push_tag(out, tag);
                 out.push('\n');
             }
             write_map(out, e, 0, false)
         }
         Value::Seq(i) if !i.is_empty() => {
             if let Some(tag) = &node.tag {
-                out.push_str(tag);
+                push_tag(out, tag);
                 out.push('\n');
             }
             write_seq(out, i, 0, false)
@@ -131,9 +131,37 @@ fn write_top(out: &mut String, node: &Node) {
     }
 }
 
+/// Writes a tag, %-encoding every character of its suffix that is not a plain URI character (the
+/// parser decodes `%10` into a control character, which must not be written raw).
+fn push_tag(out: &mut String, tag: &str) {
+    let (prefix, suffix, close) =
+        if let Some(inner) = tag.strip_prefix("!<").and_then(|t| t.strip_suffix('>')) {
+            ("!<", inner, ">")
+        } else if let Some(rest) = tag.strip_prefix("!!") {
+            ("!!", rest, "")
+        } else {
+            ("!", tag.strip_prefix('!').unwrap_or(tag), "")
+        };
+    out.push_str(prefix);
+    for c in suffix.chars() {
+        if c.is_ascii_alphanumeric() || "-;/?:@&=+$_.~*'()".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out.push_str(close);
+}
+
 fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
+
+/// Longest key written as an implicit `key: value` (YAML allows 1024 characters; this counts bytes).
+const MAX_IMPLICIT_KEY: usize = 1000;
 
 /// Entries at column `col`; with `inline_first` the cursor already stands where the first key goes.
 fn write_map(out: &mut String, entries: &[(Node, Node)], col: usize, inline_first: bool) {
@@ -141,9 +169,19 @@ fn write_map(out: &mut String, entries: &[(Node, Node)], col: usize, inline_firs
         if i > 0 || !inline_first {
             indent(out, col);
         }
+        let mut key = String::new();
         match &k.value {
-            Value::Scalar { .. } => write_scalar(out, k, col, true),
-            _ => write_flow(out, k),
+            Value::Scalar { .. } => write_scalar(&mut key, k, col, true),
+            _ => write_flow(&mut key, k),
+        }
+        if key.len() > MAX_IMPLICIT_KEY {
+            // YAML caps implicit keys at 1024 characters; longer ones need `? key` then `: value`.
+            out.push_str("? ");
+            out.push_str(&key);
+            out.push('\n');
+            indent(out, col);
+        } else {
+            out.push_str(&key);
         }
         out.push(':');
         write_value(out, v, col, col + 2);
@@ -198,7 +236,7 @@ fn write_value(out: &mut String, node: &Node, seq_col: usize, map_col: usize) {
 fn push_tag_line(out: &mut String, tag: Option<&str>) {
     if let Some(tag) = tag {
         out.push(' ');
-        out.push_str(tag);
+        push_tag(out, tag);
     }
     out.push('\n');
 }
@@ -206,7 +244,7 @@ fn push_tag_line(out: &mut String, tag: Option<&str>) {
 /// A scalar or an empty collection on the current line (block scalars continue below it).
 fn write_inline(out: &mut String, node: &Node, block_col: usize) {
     if let Some(tag) = &node.tag {
-        out.push_str(tag);
+        push_tag(out, tag);
         out.push(' ');
     }
     match &node.value {
@@ -219,7 +257,10 @@ fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
     let Value::Scalar { text, style } = &node.value else {
         return;
     };
-    if *style == Style::Plain && !text.contains('\n') && (!text.is_empty() || node.tag.is_some()) {
+    if *style == Style::Plain
+        && ((!text.is_empty() && plain_is_safe(text, false))
+            || (text.is_empty() && node.tag.is_some()))
+    {
         out.push_str(text);
     } else if *style == Style::Plain && text.is_empty() {
         out.push_str("null");
@@ -234,7 +275,7 @@ fn write_scalar(out: &mut String, node: &Node, block_col: usize, is_key: bool) {
 
 fn write_flow(out: &mut String, node: &Node) {
     if let Some(tag) = &node.tag {
-        out.push_str(tag);
+        push_tag(out, tag);
         out.push(' ');
     }
     write_flow_untagged(out, node);
@@ -243,7 +284,7 @@ fn write_flow(out: &mut String, node: &Node) {
 fn write_flow_untagged(out: &mut String, node: &Node) {
     match &node.value {
         Value::Scalar { text, style } => {
-            if *style == Style::Plain && !text.is_empty() && !text.contains('\n') {
+            if *style == Style::Plain && plain_is_safe(text, true) {
                 out.push_str(text)
             } else {
                 write_double_quoted(out, text)
@@ -272,6 +313,31 @@ fn write_flow_untagged(out: &mut String, node: &Node) {
             out.push('}');
         }
     }
+}
+
+/// True when a scalar that was plain in its document can be written back plain and read as the
+/// same text: the parser accepts some plain scalars (in flow context, or folded from several
+/// lines) that would not survive as plain in block context, e.g. one starting with `>`.
+fn plain_is_safe(s: &str, flow: bool) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let second = chars.next();
+    let indicator_start = match first {
+        '-' | '?' | ':' => {
+            second.is_none_or(|c| c.is_whitespace() || (flow && ",[]{}".contains(c)))
+        }
+        c => ",[]{}#&*!|>'\"%@`".contains(c),
+    };
+    let unsafe_anywhere = first.is_whitespace()
+        || s.ends_with(|c: char| c.is_whitespace() || c == ':')
+        || s.contains(": ")
+        || s.contains(" #")
+        // In flow context (complex keys only) stay strict: yaml-rust2 misreads `a -]`.
+        || (flow && s.contains(|c: char| c.is_whitespace() || ",[]{}".contains(c)))
+        || s.chars().any(|c| c.is_control() || !is_printable(c));
+    !indicator_start && !unsafe_anywhere
 }
 
 /// True when a string written plain would not read back as the same string in YAML 1.1 or 1.2
@@ -436,6 +502,36 @@ mod tests {
         ] {
             assert!(!needs_quotes(s), "{s}");
         }
+    }
+
+    #[test]
+    fn lenient_plain_scalars_are_quoted_when_unsafe() {
+        // The parser takes `> %a` and `a,b` as plain scalars in flow context; written plain in
+        // block context they would not read back (found by the resource_list fuzz target).
+        let out = roundtrip("{name: a, >\r%a: x, k: [a b, -c, ?]}\n");
+        assert_eq!(out, "name: a\n\"> %a\": x\nk:\n- a b\n- -c\n- \"?\"\n");
+        assert_eq!(roundtrip(&out), out);
+        // A sequence as a key is written in flow style; `a -` must be quoted there.
+        let out = roundtrip("? - a -\n  - b\n: v\n");
+        assert_eq!(out, "[\"a -\", b]: v\n");
+        assert_eq!(roundtrip(&out), out);
+    }
+
+    #[test]
+    fn long_keys_are_explicit() {
+        // Found by the resource_list fuzz target: a 1,100-character key written implicitly.
+        let long = "k".repeat(1100);
+        let out = roundtrip(&format!("{{\"{long}\": {{a: 1}}, b: 2}}\n"));
+        assert_eq!(out, format!("? {long}\n:\n  a: 1\nb: 2\n"));
+        assert_eq!(roundtrip(&out), out);
+    }
+
+    #[test]
+    fn tags_are_percent_encoded() {
+        // Found by the resource_list fuzz target: `!a%10b` decodes to a control character.
+        let out = roundtrip("k: !a%10b%25 {x: y}\n");
+        assert_eq!(out, "k: !a%10b%25\n  x: y\n");
+        assert_eq!(roundtrip(&out), out);
     }
 
     #[test]

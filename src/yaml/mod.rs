@@ -15,4 +15,4 @@ mod parse;
 
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
 pub use node::{Node, Style, Value};
-pub use parse::{Limits, YamlError, parse_stream};
+pub use parse::{Limits, NODE_COST, YamlError, parse_stream};

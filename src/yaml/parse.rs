@@ -8,20 +8,24 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::node::{Node, Style, Value};
 
+/// What one node costs in the alias-expansion budget besides its text: roughly its size in
+/// memory, so the budget bounds memory, not just text.
+pub const NODE_COST: usize = 64;
+
 /// Caps that keep hostile documents from eating the stack or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Deepest nesting of sequences and mappings.
     pub max_depth: usize,
-    /// Most scalar bytes and nodes that aliases may add by expansion.
+    /// Most bytes that aliases may add by expansion: scalar text plus [`NODE_COST`] per node.
     pub max_alias_expansion: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 128,
-            max_alias_expansion: 4 << 20,
+            max_depth: crate::limits::DEFAULT_MAX_DEPTH,
+            max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
         }
     }
 }
@@ -61,6 +65,7 @@ enum Frame {
 /// gives one document holding an empty plain scalar.
 pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_printable(text)?;
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -171,6 +176,27 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
     }
 }
 
+/// YAML 1.2 allows only printable characters in a stream (`c-printable`): no NUL or other
+/// control characters but tab, LF and CR (and NEL), no U+FFFE/U+FFFF.
+fn check_printable(text: &str) -> Result<(), YamlError> {
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+            || (' '..='~').contains(&c)
+            || ('\u{a0}'..='\u{fffd}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    match text.char_indices().find(|&(_, c)| !printable(c)) {
+        None => Ok(()),
+        Some((at, c)) => Err(YamlError {
+            line: 1 + text[..at].bytes().filter(|&b| b == b'\n').count(),
+            message: format!(
+                "control character U+{:04X} is not allowed in YAML (write binary values as `!!binary` base64)",
+                c as u32
+            ),
+        }),
+    }
+}
+
 fn push(
     stack: &mut Vec<Frame>,
     limits: &Limits,
@@ -198,18 +224,22 @@ fn leaf(value: Value, tag: Option<Tag>, line: usize) -> Node {
 fn short_tag(tag: Tag) -> String {
     if tag.handle == "tag:yaml.org,2002:" {
         format!("!!{}", tag.suffix)
+    } else if tag.handle.is_empty() {
+        // A verbatim tag `!<uri>`: keep the brackets, or it would be written back as plain text.
+        format!("!<{}>", tag.suffix)
     } else {
         format!("{}{}", tag.handle, tag.suffix)
     }
 }
 
-/// Scalar bytes plus one per node: what cloning this node for an alias costs.
+/// Scalar bytes plus [`NODE_COST`] per node: what cloning this node for an alias costs.
 fn weight(node: &Node) -> usize {
-    1 + match &node.value {
-        Value::Scalar { text, .. } => text.len(),
-        Value::Seq(items) => items.iter().map(weight).sum(),
-        Value::Map(entries) => entries.iter().map(|(k, v)| weight(k) + weight(v)).sum(),
-    }
+    NODE_COST
+        + match &node.value {
+            Value::Scalar { text, .. } => text.len(),
+            Value::Seq(items) => items.iter().map(weight).sum(),
+            Value::Map(entries) => entries.iter().map(|(k, v)| weight(k) + weight(v)).sum(),
+        }
 }
 
 /// The scanner's message without its position suffix (we report the line ourselves).
@@ -256,6 +286,21 @@ mod tests {
         }
         let err = parse_stream(&laughs, &Limits::default()).unwrap_err();
         assert!(err.message.contains("aliases expand"), "{err}");
+    }
+
+    #[test]
+    fn verbatim_tags_keep_their_form() {
+        // Found by the resource_list fuzz target: `!<a:b>` came back as the plain text `a:b`.
+        let doc = one("k: !<tag:x,2024:a> {b: c}\n");
+        assert_eq!(
+            doc.get("k").unwrap().tag.as_deref(),
+            Some("!<tag:x,2024:a>")
+        );
+        let out = crate::yaml::emit_document(&doc);
+        assert_eq!(
+            one(&out).get("k").unwrap().tag.as_deref(),
+            Some("!<tag:x,2024:a>")
+        );
     }
 
     #[test]

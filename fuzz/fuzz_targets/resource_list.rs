@@ -1,0 +1,18 @@
+//! Fuzz target: the ResourceList reader on arbitrary text. It must never panic, and whatever it
+//! accepts must survive being written back and read again (the output is valid YAML).
+#![no_main]
+
+use kubevault::krm;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(list) = krm::read(text) {
+        let n = list.items.len();
+        let out = krm::write(&list.api_version, list.items, list.function_config, Vec::new());
+        let again = krm::read(&out).expect("kubevault's own ResourceList reads back");
+        assert_eq!(again.items.len(), n);
+    }
+});

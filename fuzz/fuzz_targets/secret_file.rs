@@ -1,0 +1,15 @@
+//! Fuzz target: the secret-file parser on arbitrary bytes. It must never panic, and a parsed
+//! file must respect the key and size limits.
+#![no_main]
+
+use kubevault::limits::{MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES};
+use kubevault::vault::secret_file::{Parsed, parse};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(Parsed::Plain(secret)) = parse(data) {
+        assert!(secret.len() <= MAX_KEYS_PER_SECRET);
+        let total: usize = secret.iter().map(|(k, v)| k.len() + v.0.len()).sum();
+        assert!(total <= MAX_SECRET_BYTES);
+    }
+});
