@@ -3,7 +3,7 @@
 //! kubevault runs unattended on whatever a pull request contains. Each limit below turns an input
 //! that would otherwise exhaust memory, stack or time, or that the Kubernetes API server would
 //! reject half-way through an apply, into a clear error before anything is rendered. The numbers
-//! are documented for users in `docs/limits.md`; keep the two in sync.
+//! are documented for users in the README ("Limits, exit codes and messages"); keep the two in sync.
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::{Object, SOURCE};
