@@ -158,9 +158,16 @@ pub fn evaluate(vault: &Vault) -> Grants {
         let pieces = Pieces::of(pattern);
         let longest_seg_prefix = pieces.seg_prefixes.iter().max_by_key(|p| p.len());
         if prefix.len() == pattern.len() {
-            if let Ok(at) = sorted.binary_search_by(|(id, _)| (*id).cmp(pattern)) {
-                bits.push(sorted[at].1);
-            }
+            // Every identity equal to the pattern (a vault has unique identities, but the
+            // evaluator does not rely on it).
+            let start = sorted.partition_point(|(id, _)| *id < *pattern);
+            bits.extend(
+                sorted[start..]
+                    .iter()
+                    .take_while(|(id, _)| *id == *pattern)
+                    .map(|(_, i)| *i),
+            );
+            bits.sort_unstable();
         } else if prefix.is_empty()
             && pieces.segments.is_empty()
             && let Some(run) = longest_seg_prefix
