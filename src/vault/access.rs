@@ -77,6 +77,12 @@ impl<'a> Pieces<'a> {
             segments: Vec::new(),
             seg_prefixes: Vec::new(),
         };
+        // glob-match's braces are not plain alternatives followed by the rest of the pattern
+        // (`{*,c}ec` matches `a`), so nothing after a `{` can be relied on: such patterns are
+        // pruned by their literal prefix only.
+        if pattern.contains('{') {
+            return pieces;
+        }
         let (mut braces, mut class, mut i, mut start) = (0usize, false, 0usize, Some(0usize));
         // A run starts after a glob character or at the start; it is bounded before only at the
         // start of the pattern, bounded after only at its end (else a glob character follows).
@@ -280,6 +286,13 @@ mod tests {
 
     const SEGMENTS: &[&str] = &["a", "ab", "b", "prod", "Prod", "x.y", "db", "db1", "a-b"];
     const PATTERNS: &[&str] = &[
+        "{*,c}b",
+        "{*,c}e,**",
+        "{a,x}/d,b",
+        "{*,x}/db",
+        "a{*,b}",
+        "{a*,b}/**",
+        "**/{db,x}*",
         "**",
         "a/**",
         "a/*",
@@ -381,7 +394,7 @@ mod tests {
             ("*/search/worker/*", "search", &["search", "worker"]),
             ("**/smtp-99*", "smtp-99", &[]),
             ("**/tls", "tls", &["tls"]),
-            ("{a,bbbb}/x", "x", &["x"]),
+            ("{a,bbbb}/x", "", &[]),
             ("a*/b", "a", &["b"]),
             ("[xyz]/long", "long", &["long"]),
             ("*x\\*y/z", "x", &["z"]),
