@@ -77,13 +77,14 @@ impl<'a> Pieces<'a> {
             segments: Vec::new(),
             seg_prefixes: Vec::new(),
         };
-        // glob-match's braces are not plain alternatives followed by the rest of the pattern
-        // (`{*,c}ec` matches `a`), so nothing after a `{` can be relied on: such patterns are
-        // pruned by their literal prefix only.
-        if pattern.contains('{') {
+        // glob-match's own reading of `{...}`, `[...]` and `\` differs from a plain glob's
+        // (`{*,c}e,**` matches `a`; `[!]a[re-d[az]` is one negated class), so only patterns made
+        // of literals, `*` and `?` have literal runs to rely on. The others are pruned by their
+        // literal prefix only, which comes before any of those characters.
+        if pattern.contains(['{', '[', '\\']) {
             return pieces;
         }
-        let (mut braces, mut class, mut i, mut start) = (0usize, false, 0usize, Some(0usize));
+        let mut start = Some(0usize);
         // A run starts after a glob character or at the start; it is bounded before only at the
         // start of the pattern, bounded after only at its end (else a glob character follows).
         let close = |pieces: &mut Pieces<'a>, from: usize, to: usize| {
@@ -101,23 +102,15 @@ impl<'a> Pieces<'a> {
                 }
             }
         };
-        while i < bytes.len() {
-            let c = bytes[i];
-            let literal = braces == 0 && !class && !matches!(c, b'*' | b'?' | b'[' | b'{' | b'\\');
-            if literal {
+        // `*` and `?` are ASCII, so every cut below is on a character boundary.
+        for (i, c) in bytes.iter().enumerate() {
+            if matches!(c, b'*' | b'?') {
+                if let Some(from) = start.take() {
+                    close(&mut pieces, from, i);
+                }
+            } else {
                 start.get_or_insert(i);
-            } else if let Some(from) = start.take() {
-                close(&mut pieces, from, i);
             }
-            match c {
-                b'\\' => i += 1,
-                b'[' if !class => class = true,
-                b']' if class => class = false,
-                b'{' if !class => braces += 1,
-                b'}' if !class && braces > 0 => braces -= 1,
-                _ => {}
-            }
-            i += 1;
         }
         if let Some(from) = start {
             close(&mut pieces, from, bytes.len());
@@ -287,6 +280,9 @@ mod tests {
     const SEGMENTS: &[&str] = &["a", "ab", "b", "prod", "Prod", "x.y", "db", "db1", "a-b"];
     const PATTERNS: &[&str] = &[
         "{*,c}b",
+        "[!]a[re-d[az]*",
+        "[!a]*/db",
+        "\\d*",
         "{*,c}e,**",
         "{a,x}/d,b",
         "{*,x}/db",
@@ -396,8 +392,9 @@ mod tests {
             ("**/tls", "tls", &["tls"]),
             ("{a,bbbb}/x", "", &[]),
             ("a*/b", "a", &["b"]),
-            ("[xyz]/long", "long", &["long"]),
-            ("*x\\*y/z", "x", &["z"]),
+            ("[xyz]/long", "", &[]),
+            ("*x\\*y/z", "", &[]),
+            ("*x?y/z", "x", &["z"]),
             ("exact/path", "exact", &["exact", "path"]),
         ];
         assert_eq!(Pieces::of("**/db-12*").seg_prefixes, ["db-12"]);
