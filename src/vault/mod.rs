@@ -8,6 +8,8 @@ pub mod model;
 pub mod names;
 pub mod rules;
 pub mod secret_file;
+#[cfg(test)]
+mod test_rng;
 pub mod walk;
 
 pub use model::{Secret, User, Vault};
