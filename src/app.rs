@@ -28,7 +28,6 @@ use crate::yaml::{Limits, Node, parse_stream};
 mod output_dir;
 
 /// What a run prints and how it exits.
-#[derive(Debug)]
 pub struct Report {
     /// Everything for stdout: these parts, one after the other (large outputs are written in
     /// parallel parts and never joined into one copy).
@@ -37,6 +36,18 @@ pub struct Report {
     pub messages: Vec<String>,
     /// Exit code.
     pub exit: Exit,
+}
+
+impl std::fmt::Debug for Report {
+    /// Sizes and the exit code only: stdout holds rendered Secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes: usize = self.stdout.iter().map(String::len).sum();
+        f.debug_struct("Report")
+            .field("stdout", &format_args!("<{bytes} bytes>"))
+            .field("messages", &self.messages.len())
+            .field("exit", &self.exit)
+            .finish()
+    }
 }
 
 /// Dispatches a parsed command line.
@@ -460,4 +471,21 @@ pub fn generate(
             (_, plan) => Ok(stream_report(plan, &diags)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_stdout() {
+        let report = Report {
+            stdout: vec!["data:\n  password: U0VOVElORUw=\n".into()],
+            messages: vec!["warning: x".into()],
+            exit: Exit::Success,
+        };
+        let shown = format!("{report:?}");
+        assert!(!shown.contains("U0VOVElORUw"), "{shown}");
+        assert!(shown.contains("bytes"), "{shown}");
+    }
 }
