@@ -8,13 +8,20 @@
 //! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` where the kernel has it, else a
 //! component-by-component walk with `O_NOFOLLOW` that expands symlinks itself and refuses any
 //! that climbs above the root or is absolute. So a symlink swapped between a check and the open
-//! still cannot pull a file from outside the vault. A file is first opened with `O_PATH` (which
-//! never opens a device or FIFO for reading), `fstat`ed, and only a regular file is opened
-//! again for reading, with `O_NONBLOCK | O_NOCTTY`, `fstat`ed again and required to be the same
-//! inode: a FIFO or device swapped in between is refused without blocking.
+//! still cannot pull a file from outside the vault.
+//!
+//! Directories are listed in order on the calling thread; the files they name are read in
+//! batches on every core and then accounted for in walk order, so diagnostics and the
+//! vault-wide budgets come out exactly as in a one-by-one walk (reading runs at most one batch
+//! past a budget). An entry the directory reports as a regular file is opened for reading
+//! straight away with `O_NONBLOCK | O_NOCTTY` and refused unless `fstat` on the opened file says
+//! regular file: a FIFO swapped in is refused without blocking, and a device could only be
+//! reached through a device node created inside the vault (a symlink to one is refused by the
+//! beneath-resolution). Any other entry (symlink, unknown type) is first opened with `O_PATH`,
+//! which never opens a device or FIFO, `fstat`ed, and only a regular file is opened again and
+//! required to be the same inode.
 
 use std::fs;
-use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +31,7 @@ use rustix::io::Errno;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_VAULT_BYTES};
+use crate::par::par_map;
 
 /// One file read from the vault.
 pub struct VaultFile {
@@ -100,6 +108,7 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
         root: root.as_fd(),
         diags: &mut diags,
         stack: Vec::new(),
+        pending: Vec::new(),
         files: 0,
         bytes: 0,
         budget,
@@ -133,11 +142,36 @@ enum Top {
     Failed,
 }
 
+/// Files listed but not yet read, flushed to the readers in batches of this many steps. Bounds
+/// how far reading runs past a vault-wide budget: at most this many files of 1 MiB.
+const BATCH: usize = 256;
+
+/// One step of the walk, in walk order: a problem found while listing, or a file to read.
+enum Step {
+    /// An error found while listing (bad name, escaping link, not a regular file...).
+    Problem(Diagnostic),
+    /// A regular file to read. `stat` is known when the listing had to look at the entry itself
+    /// (symlinks, unknown entry types); `None` when the directory said "regular file".
+    File { rel: String, stat: Option<Stat> },
+}
+
+/// What reading one listed file gave.
+enum Fetched {
+    /// The file's bytes (at most 1 MiB).
+    Bytes(Vec<u8>),
+    /// Refused before reading (not a regular file, too large): does not count against budgets.
+    Refused(String),
+    /// Reading failed.
+    Failed(String),
+}
+
 struct Walker<'a> {
     root: BorrowedFd<'a>,
     diags: &'a mut Diagnostics,
     /// `(device, inode)` of the directories on the current descent, to catch symlink loops.
     stack: Vec<(u64, u64)>,
+    /// Listed steps not yet flushed.
+    pending: Vec<Step>,
     /// Files read so far.
     files: usize,
     /// Bytes read so far.
@@ -154,25 +188,37 @@ impl Walker<'_> {
         match rustix::fs::statat(self.root, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
             Err(Errno::NOENT) => return Top::Missing,
             Err(e) => {
-                self.error(name, format!("cannot read: {}", errno_reason(e)));
+                self.diags.push(Diagnostic::error(
+                    name,
+                    format!("cannot read: {}", errno_reason(e)),
+                ));
                 return Top::Failed;
             }
             Ok(_) => {}
         }
-        let Some((fd, stat)) = self.open_path(name) else {
-            return Top::Failed;
-        };
-        if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
-            self.error(name, "must be a directory".into());
-            return Top::Failed;
-        }
         let mut out = Vec::new();
-        self.dir(fd.as_fd(), &stat, name, 1, &mut out);
-        Top::Read(out)
+        let top = match self.open_path(name) {
+            None => Top::Failed,
+            Some((_, stat)) if FileType::from_raw_mode(stat.st_mode) != FileType::Directory => {
+                self.error(name, "must be a directory".into());
+                Top::Failed
+            }
+            Some((fd, stat)) => {
+                self.dir(fd.as_fd(), &stat, name, 1, &mut out);
+                Top::Read(Vec::new())
+            }
+        };
+        self.flush(&mut out);
+        match top {
+            Top::Read(_) => Top::Read(out),
+            other => other,
+        }
     }
 
+    /// Records a problem found while listing, in walk order.
     fn error(&mut self, rel: &str, message: String) {
-        self.diags.push(Diagnostic::error(rel, message));
+        self.pending
+            .push(Step::Problem(Diagnostic::error(rel, message)));
     }
 
     /// Opens `rel` with `O_PATH` beneath the root and `fstat`s it; reports why not.
@@ -209,15 +255,15 @@ impl Walker<'_> {
             Mode::empty(),
         )
         .and_then(list);
-        let names = match listed {
-            Ok(names) => names,
+        let entries = match listed {
+            Ok(entries) => entries,
             Err(e) => {
                 self.error(rel, format!("cannot read directory: {}", errno_reason(e)));
                 return;
             }
         };
         self.stack.push(id);
-        for name in names {
+        for (name, kind) in entries {
             let Ok(name) = String::from_utf8(name.clone()) else {
                 let shown = String::from_utf8_lossy(&name).into_owned();
                 self.error(&format!("{rel}/{shown}"), "file name is not UTF-8".into());
@@ -244,129 +290,194 @@ impl Walker<'_> {
                 );
                 continue;
             }
+            if self.pending.len() >= BATCH {
+                self.flush(out);
+            }
             if self.over_budget {
                 break;
             }
-            self.entry(&child, depth + 1, out);
+            if kind == FileType::RegularFile {
+                // Opened, checked and read by a reader thread: see `fetch`.
+                self.pending.push(Step::File {
+                    rel: child,
+                    stat: None,
+                });
+            } else {
+                self.entry(child, depth + 1, out);
+            }
         }
         self.stack.pop();
     }
 
-    fn entry(&mut self, rel: &str, depth: usize, out: &mut Vec<VaultFile>) {
-        let Some((path_fd, stat)) = self.open_path(rel) else {
+    /// An entry the directory did not call a regular file: a directory, a symlink, something
+    /// else or unknown. Looked at with `O_PATH` (which never opens a device or FIFO).
+    fn entry(&mut self, rel: String, depth: usize, out: &mut Vec<VaultFile>) {
+        let Some((path_fd, stat)) = self.open_path(&rel) else {
             return;
         };
         match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Directory => self.dir(path_fd.as_fd(), &stat, rel, depth, out),
-            FileType::RegularFile => self.file(rel, &stat, out),
-            other => self.error(
+            FileType::Directory => self.dir(path_fd.as_fd(), &stat, &rel, depth, out),
+            FileType::RegularFile if stat.st_size > MAX_FILE_BYTES as i64 => {
+                self.error(&rel, too_large(stat.st_size));
+            }
+            FileType::RegularFile => self.pending.push(Step::File {
                 rel,
-                format!(
-                    "not a regular file ({}); refusing to read it",
-                    kind_of(other)
-                ),
-            ),
+                stat: Some(stat),
+            }),
+            other => self.error(&rel, not_regular(other)),
         }
     }
 
-    fn file(&mut self, rel: &str, stat: &Stat, out: &mut Vec<VaultFile>) {
-        if stat.st_size > MAX_FILE_BYTES as i64 {
-            self.error(
-                rel,
-                format!("file is {} bytes, more than the 1 MiB limit", stat.st_size),
-            );
+    /// Reads the pending files on every core, then accounts for them in walk order: the
+    /// diagnostics and budgets come out exactly as if each file had been read in turn.
+    fn flush(&mut self, out: &mut Vec<VaultFile>) {
+        let steps = std::mem::take(&mut self.pending);
+        let root = self.root;
+        let fetched = par_map(&steps, |step| match step {
+            Step::File { rel, stat } => Some(fetch(root, rel, stat.as_ref())),
+            Step::Problem(_) => None,
+        });
+        for (step, fetched) in steps.into_iter().zip(fetched) {
+            if self.over_budget {
+                return;
+            }
+            let (rel, fetched) = match (step, fetched) {
+                (Step::Problem(diag), _) => {
+                    self.diags.push(diag);
+                    continue;
+                }
+                (Step::File { rel, .. }, Some(fetched)) => (rel, fetched),
+                (Step::File { .. }, None) => unreachable!("every file step is fetched"),
+            };
+            self.account(rel, fetched, out);
+        }
+    }
+
+    fn account(&mut self, rel: String, fetched: Fetched, out: &mut Vec<VaultFile>) {
+        if let Fetched::Refused(why) = fetched {
+            self.diags.push(Diagnostic::error(rel, why));
             return;
         }
         if self.files >= self.budget.max_files {
             self.over_budget = true;
-            self.error(
+            let max = self.budget.max_files;
+            self.diags.push(Diagnostic::error(
                 rel,
-                format!(
-                    "the vault has more than {} files; stopped reading here",
-                    self.budget.max_files
-                ),
-            );
+                format!("the vault has more than {max} files; stopped reading here"),
+            ));
             return;
         }
-        let bytes = match read_regular(self.root, rel, stat) {
-            Ok(bytes) => bytes,
-            Err(ReadError::Io(e)) => {
-                self.error(rel, open_error(e));
-                return;
-            }
-            Err(ReadError::Changed) => {
-                self.error(
-                    rel,
-                    "file was replaced while being read (by a non-regular file or another file); refusing it"
-                        .into(),
-                );
+        let bytes = match fetched {
+            Fetched::Bytes(bytes) => bytes,
+            Fetched::Failed(why) | Fetched::Refused(why) => {
+                self.diags.push(Diagnostic::error(rel, why));
                 return;
             }
         };
-        if bytes.len() > MAX_FILE_BYTES {
-            self.error(rel, "file is more than the 1 MiB limit".into());
-            return;
-        }
         self.files += 1;
         self.bytes += bytes.len();
         if self.bytes > self.budget.max_bytes {
             self.over_budget = true;
-            self.error(
+            let max = self.budget.max_bytes;
+            self.diags.push(Diagnostic::error(
                 rel,
-                format!(
-                    "the vault's files total more than {} bytes; stopped reading here",
-                    self.budget.max_bytes
-                ),
-            );
+                format!("the vault's files total more than {max} bytes; stopped reading here"),
+            ));
             return;
         }
-        out.push(VaultFile {
-            rel: rel.to_string(),
-            bytes,
-        });
+        out.push(VaultFile { rel, bytes });
     }
 }
 
-enum ReadError {
-    Io(Errno),
-    Changed,
+fn too_large(size: i64) -> String {
+    format!("file is {size} bytes, more than the 1 MiB limit")
 }
 
-/// Opens a regular file for reading without blocking and reads at most 1 MiB + 1 bytes. The
-/// opened file must still be a regular file and the same inode as `expected`.
-fn read_regular(root: BorrowedFd, rel: &str, expected: &Stat) -> Result<Vec<u8>, ReadError> {
-    let fd = open_beneath(
-        root,
-        rel,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY,
-    )
-    .map_err(ReadError::Io)?;
-    let now = rustix::fs::fstat(&fd).map_err(ReadError::Io)?;
-    if FileType::from_raw_mode(now.st_mode) != FileType::RegularFile
-        || (now.st_dev, now.st_ino) != (expected.st_dev, expected.st_ino)
-    {
-        return Err(ReadError::Changed);
+fn not_regular(t: FileType) -> String {
+    format!("not a regular file ({}); refusing to read it", kind_of(t))
+}
+
+/// Opens and reads one listed file (on a reader thread).
+///
+/// With `expected` (the listing `fstat`ed an `O_PATH` descriptor), the file is opened again and
+/// must be the same regular file. Without it the directory reported a regular file, and the file
+/// is opened for reading straight away, without blocking, and refused unless its `fstat` says
+/// regular file. The open is still resolved beneath the root, so a symlink swapped in cannot
+/// leave the vault; a FIFO or device swapped in is refused before any read. (Only a device node
+/// created inside the vault, which takes `mknod` privileges, could be opened this way.)
+fn fetch(root: BorrowedFd, rel: &str, expected: Option<&Stat>) -> Fetched {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let fd = match open_beneath(root, rel, flags) {
+        Ok(fd) => fd,
+        Err(e) => return Fetched::Failed(open_error(e)),
+    };
+    let now = match rustix::fs::fstat(&fd) {
+        Ok(now) => now,
+        Err(e) => return Fetched::Failed(open_error(e)),
+    };
+    let kind = FileType::from_raw_mode(now.st_mode);
+    match expected {
+        Some(expected)
+            if kind != FileType::RegularFile
+                || (now.st_dev, now.st_ino) != (expected.st_dev, expected.st_ino) =>
+        {
+            return Fetched::Failed(
+                "file was replaced while being read (by a non-regular file or another file); refusing it"
+                    .into(),
+            );
+        }
+        None if kind != FileType::RegularFile => return Fetched::Refused(not_regular(kind)),
+        None if now.st_size > MAX_FILE_BYTES as i64 => {
+            return Fetched::Refused(too_large(now.st_size));
+        }
+        _ => {}
     }
-    let mut bytes = Vec::new();
-    fs::File::from(fd)
-        .take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::Io(Errno::from_io_error(&e).unwrap_or(Errno::IO)))?;
+    match read_capped(&fd, now.st_size) {
+        Ok(bytes) if bytes.len() > MAX_FILE_BYTES => {
+            Fetched::Failed("file is more than the 1 MiB limit".into())
+        }
+        Ok(bytes) => Fetched::Bytes(bytes),
+        Err(e) => Fetched::Failed(open_error(e)),
+    }
+}
+
+/// Reads an open file to its end, or to 1 MiB + 1 bytes, whichever comes first. `size` (from
+/// `fstat`) only sizes the buffer, so one `read` usually fills it and a second sees the end.
+fn read_capped(fd: &OwnedFd, size: i64) -> rustix::io::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(0).min(MAX_FILE_BYTES) + 1];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            if len > MAX_FILE_BYTES {
+                break;
+            }
+            bytes.resize((len * 2).clamp(64, MAX_FILE_BYTES + 1), 0);
+        }
+        match rustix::io::read(fd, &mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(len);
     Ok(bytes)
 }
 
-/// The entry names of a directory, sorted by bytes, without `.` and `..`.
-fn list(fd: OwnedFd) -> rustix::io::Result<Vec<Vec<u8>>> {
+/// The entries of a directory with the type the directory reports, sorted by name bytes,
+/// without `.` and `..`.
+fn list(fd: OwnedFd) -> rustix::io::Result<Vec<(Vec<u8>, FileType)>> {
     let mut dir = rustix::fs::Dir::new(fd)?;
-    let mut names = Vec::new();
+    let mut entries = Vec::new();
     while let Some(entry) = dir.read() {
-        let name = entry?.file_name().to_bytes().to_vec();
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
         if name != b"." && name != b".." {
-            names.push(name);
+            entries.push((name.to_vec(), entry.file_type()));
         }
     }
-    names.sort();
-    Ok(names)
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
 }
 
 /// Set when the kernel has no usable `openat2` (before Linux 5.6, or filtered by seccomp).
@@ -516,6 +627,7 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::os::unix::fs::symlink;
 
     /// A tree with links inside, out, absolute, dangling, looping and climbing.
@@ -599,8 +711,13 @@ mod tests {
         fs::write(t.path().join("plain"), "x").unwrap();
         let plain = rustix::fs::stat(t.path().join("plain")).unwrap();
         assert!(matches!(
-            read_regular(root.as_fd(), "kvstore/fifo", &plain),
-            Err(ReadError::Changed)
+            fetch(root.as_fd(), "kvstore/fifo", Some(&plain)),
+            Fetched::Failed(why) if why.contains("replaced")
+        ));
+        // Listed as a regular file, a FIFO by the time it is opened: refused, not read.
+        assert!(matches!(
+            fetch(root.as_fd(), "kvstore/fifo", None),
+            Fetched::Refused(why) if why.contains("a FIFO")
         ));
         let (_, diags) = read_vault(t.path());
         let msgs: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
@@ -645,6 +762,54 @@ mod tests {
             msgs,
             [
                 "kvstore/big03: error: the vault's files total more than 3145728 bytes; stopped reading here"
+            ]
+        );
+    }
+
+    /// Budgets and listing problems across several reading batches: the cut falls on the same
+    /// file, and only the problems listed before it are reported, as in a one-by-one walk.
+    #[test]
+    fn budgets_and_problems_keep_walk_order_across_batches() {
+        let t = tempfile::tempdir().unwrap();
+        let many = t.path().join("kvstore/many");
+        fs::create_dir_all(&many).unwrap();
+        fs::create_dir_all(t.path().join("access_control")).unwrap();
+        for i in 0..3 * BATCH {
+            fs::write(many.join(format!("f{i:05}")), format!("k: {i}\n")).unwrap();
+        }
+        // Problems early (reported) and late (after the cut: not reported).
+        for i in [5, BATCH + 3, BATCH + 30] {
+            symlink("/etc/passwd", many.join(format!("f{i:05}-abs"))).unwrap();
+        }
+        let budget = Budget {
+            max_files: BATCH + 20,
+            max_bytes: MAX_VAULT_BYTES,
+        };
+        let (files, diags) = read_vault_within(t.path(), budget);
+        let names: Vec<&str> = files.kvstore.iter().map(|f| f.rel.as_str()).collect();
+        let want: Vec<String> = (0..BATCH + 20)
+            .map(|i| format!("kvstore/many/f{i:05}"))
+            .collect();
+        assert_eq!(names, want);
+        assert!(
+            files
+                .kvstore
+                .iter()
+                .enumerate()
+                .all(|(i, f)| f.bytes == format!("k: {i}\n").as_bytes())
+        );
+        let msgs: Vec<String> = diags.sorted().iter().map(|d| d.to_string()).collect();
+        let refused = "error: symlink points outside the vault directory (or is absolute); refusing to follow it";
+        assert_eq!(
+            msgs,
+            [
+                format!("kvstore/many/f00005-abs: {refused}"),
+                format!("kvstore/many/f{:05}-abs: {refused}", BATCH + 3),
+                format!(
+                    "kvstore/many/f{:05}: error: the vault has more than {} files; stopped reading here",
+                    BATCH + 20,
+                    BATCH + 20
+                ),
             ]
         );
     }
