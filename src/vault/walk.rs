@@ -10,10 +10,10 @@
 //! that climbs above the root or is absolute. So a symlink swapped between a check and the open
 //! still cannot pull a file from outside the vault.
 //!
-//! Directories are listed in order on the calling thread; the files they name are read in
-//! batches on every core and then accounted for in walk order, so diagnostics and the
-//! vault-wide budgets come out exactly as in a one-by-one walk (reading runs at most one batch
-//! past a budget). An entry the directory reports as a regular file is opened for reading
+//! Directories are listed in order on the calling thread while reader threads (one per core)
+//! read the files already listed, in small batches; the batches are accounted for in walk order,
+//! so diagnostics and the vault-wide budgets come out exactly as in a one-by-one walk (reading
+//! runs at most a few batches past a budget). An entry the directory reports as a regular file is opened for reading
 //! straight away with `O_NONBLOCK | O_NOCTTY` and refused unless `fstat` on the opened file says
 //! regular file: a FIFO swapped in is refused without blocking, and a device could only be
 //! reached through a device node created inside the vault (a symlink to one is refused by the
@@ -21,17 +21,20 @@
 //! which never opens a device or FIFO, `fstat`ed, and only a regular file is opened again and
 //! required to be the same inode.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread;
 
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_VAULT_BYTES};
-use crate::par::par_map;
 
 /// One file read from the vault.
 pub struct VaultFile {
@@ -104,35 +107,70 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
             return (files, diags);
         }
     };
-    let mut walker = Walker {
-        root: root.as_fd(),
-        diags: &mut diags,
-        stack: Vec::new(),
-        pending: Vec::new(),
-        files: 0,
-        bytes: 0,
-        budget,
-        over_budget: false,
-    };
-    match walker.top("kvstore") {
-        Top::Read(out) => files.kvstore = out,
-        Top::Missing => walker.diags.push(Diagnostic::error(
-            "kvstore",
-            format!(
-                "the vault directory {} has no kvstore/ folder",
-                shown.display()
-            ),
-        )),
-        Top::Failed => {}
-    }
-    match walker.top("access_control") {
-        Top::Read(out) => files.access_control = Some(out),
-        Top::Missing => diags.push(Diagnostic::warning(
-            "access_control",
-            "no access_control/ folder: no users are rendered",
-        )),
-        Top::Failed => files.access_control = Some(Vec::new()),
-    }
+    let root = root.as_fd();
+    let (jobs, job_queue) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (done, results) = mpsc::channel::<(usize, Vec<Step>, Vec<Option<Fetched>>)>();
+    let job_queue = Mutex::new(job_queue);
+    std::thread::scope(|scope| {
+        let readers = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        for _ in 0..readers {
+            let (job_queue, done) = (&job_queue, done.clone());
+            scope.spawn(move || {
+                // The lock is held only to take a batch; reading happens without it.
+                loop {
+                    let job = lock(job_queue).recv();
+                    let Ok((seq, steps)) = job else { break };
+                    let fetched = steps
+                        .iter()
+                        .map(|step| match step {
+                            Step::File { rel, stat } => Some(fetch(root, rel, stat.as_ref())),
+                            Step::Problem(_) => None,
+                        })
+                        .collect();
+                    if done.send((seq, steps, fetched)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut walker = Walker {
+            root,
+            diags: &mut diags,
+            stack: Vec::new(),
+            pending: Vec::new(),
+            jobs: Some(jobs),
+            results,
+            sent: 0,
+            accounted: 0,
+            arrived: BTreeMap::new(),
+            files: 0,
+            bytes: 0,
+            budget,
+            over_budget: false,
+        };
+        match walker.top("kvstore") {
+            Top::Read(out) => files.kvstore = out,
+            Top::Missing => walker.diags.push(Diagnostic::error(
+                "kvstore",
+                format!(
+                    "the vault directory {} has no kvstore/ folder",
+                    shown.display()
+                ),
+            )),
+            Top::Failed => {}
+        }
+        match walker.top("access_control") {
+            Top::Read(out) => files.access_control = Some(out),
+            Top::Missing => walker.diags.push(Diagnostic::warning(
+                "access_control",
+                "no access_control/ folder: no users are rendered",
+            )),
+            Top::Failed => files.access_control = Some(Vec::new()),
+        }
+        // Closing the queue ends the readers; the scope waits for them.
+        walker.jobs = None;
+    });
     (files, diags)
 }
 
@@ -142,9 +180,15 @@ enum Top {
     Failed,
 }
 
-/// Files listed but not yet read, flushed to the readers in batches of this many steps. Bounds
-/// how far reading runs past a vault-wide budget: at most this many files of 1 MiB.
-const BATCH: usize = 256;
+/// Listed steps go to the reader threads in batches of this many.
+const BATCH: usize = 32;
+
+/// Most batches queued for the readers at once. Reading runs at most
+/// `(IN_FLIGHT + readers + 1) * BATCH` files past a vault-wide budget before the walk stops.
+const IN_FLIGHT: usize = 4;
+
+/// A batch of steps with its sequence number.
+type Batch = (usize, Vec<Step>);
 
 /// One step of the walk, in walk order: a problem found while listing, or a file to read.
 enum Step {
@@ -170,8 +214,18 @@ struct Walker<'a> {
     diags: &'a mut Diagnostics,
     /// `(device, inode)` of the directories on the current descent, to catch symlink loops.
     stack: Vec<(u64, u64)>,
-    /// Listed steps not yet flushed.
+    /// Listed steps not yet sent to the readers.
     pending: Vec<Step>,
+    /// Where batches go to the reader threads (`None` once closed).
+    jobs: Option<mpsc::SyncSender<Batch>>,
+    /// Batches back from the readers, in any order.
+    results: mpsc::Receiver<(usize, Vec<Step>, Vec<Option<Fetched>>)>,
+    /// Batches sent so far (the next batch's sequence number).
+    sent: usize,
+    /// Batches accounted for so far, in order.
+    accounted: usize,
+    /// Batches back from the readers but not yet accounted (a later one came back first).
+    arrived: BTreeMap<usize, (Vec<Step>, Vec<Option<Fetched>>)>,
     /// Files read so far.
     files: usize,
     /// Bytes read so far.
@@ -208,7 +262,7 @@ impl Walker<'_> {
                 Top::Read(Vec::new())
             }
         };
-        self.flush(&mut out);
+        self.finish(&mut out);
         match top {
             Top::Read(_) => Top::Read(out),
             other => other,
@@ -291,7 +345,7 @@ impl Walker<'_> {
                 continue;
             }
             if self.pending.len() >= BATCH {
-                self.flush(out);
+                self.send(out);
             }
             if self.over_budget {
                 break;
@@ -328,28 +382,55 @@ impl Walker<'_> {
         }
     }
 
-    /// Reads the pending files on every core, then accounts for them in walk order: the
-    /// diagnostics and budgets come out exactly as if each file had been read in turn.
-    fn flush(&mut self, out: &mut Vec<VaultFile>) {
-        let steps = std::mem::take(&mut self.pending);
-        let root = self.root;
-        let fetched = par_map(&steps, |step| match step {
-            Step::File { rel, stat } => Some(fetch(root, rel, stat.as_ref())),
-            Step::Problem(_) => None,
-        });
-        for (step, fetched) in steps.into_iter().zip(fetched) {
-            if self.over_budget {
-                return;
+    /// Sends the pending steps to the readers as one batch, then accounts for the batches
+    /// already back, without waiting.
+    fn send(&mut self, out: &mut Vec<VaultFile>) {
+        if !self.pending.is_empty() {
+            let steps = std::mem::take(&mut self.pending);
+            if let Some(jobs) = &self.jobs
+                && jobs.send((self.sent, steps)).is_ok()
+            {
+                self.sent += 1;
             }
-            let (rel, fetched) = match (step, fetched) {
-                (Step::Problem(diag), _) => {
-                    self.diags.push(diag);
-                    continue;
-                }
-                (Step::File { rel, .. }, Some(fetched)) => (rel, fetched),
-                (Step::File { .. }, None) => unreachable!("every file step is fetched"),
+        }
+        while let Ok((seq, steps, fetched)) = self.results.try_recv() {
+            self.arrived.insert(seq, (steps, fetched));
+        }
+        self.account_arrived(out);
+    }
+
+    /// Sends the pending steps and waits until every batch is back and accounted for (or a
+    /// budget stopped the walk).
+    fn finish(&mut self, out: &mut Vec<VaultFile>) {
+        self.send(out);
+        while self.accounted < self.sent && !self.over_budget {
+            let Ok((seq, steps, fetched)) = self.results.recv() else {
+                break;
             };
-            self.account(rel, fetched, out);
+            self.arrived.insert(seq, (steps, fetched));
+            self.account_arrived(out);
+        }
+    }
+
+    /// Accounts for the batches back from the readers, in walk order: the diagnostics and
+    /// budgets come out exactly as if each file had been read in turn.
+    fn account_arrived(&mut self, out: &mut Vec<VaultFile>) {
+        while let Some((steps, fetched)) = self.arrived.remove(&self.accounted) {
+            self.accounted += 1;
+            for (step, fetched) in steps.into_iter().zip(fetched) {
+                if self.over_budget {
+                    return;
+                }
+                let (rel, fetched) = match (step, fetched) {
+                    (Step::Problem(diag), _) => {
+                        self.diags.push(diag);
+                        continue;
+                    }
+                    (Step::File { rel, .. }, Some(fetched)) => (rel, fetched),
+                    (Step::File { .. }, None) => unreachable!("every file step is fetched"),
+                };
+                self.account(rel, fetched, out);
+            }
         }
     }
 
@@ -387,6 +468,11 @@ impl Walker<'_> {
         }
         out.push(VaultFile { rel, bytes });
     }
+}
+
+/// Locks a mutex; a reader that panicked while holding it leaves nothing half-done.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn too_large(size: i64) -> String {
@@ -441,17 +527,19 @@ fn fetch(root: BorrowedFd, rel: &str, expected: Option<&Stat>) -> Fetched {
     }
 }
 
-/// Reads an open file to its end, or to 1 MiB + 1 bytes, whichever comes first. `size` (from
-/// `fstat`) only sizes the buffer, so one `read` usually fills it and a second sees the end.
+/// Reads an open file to its end, or to 1 MiB + 1 bytes, whichever comes first. A file whose
+/// `fstat` gave a size is read until that size (one `read`, usually): a file growing meanwhile is
+/// read as it was when looked at, never past the cap.
 fn read_capped(fd: &OwnedFd, size: i64) -> rustix::io::Result<Vec<u8>> {
-    let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(0).min(MAX_FILE_BYTES) + 1];
+    let expected = usize::try_from(size).unwrap_or(0).min(MAX_FILE_BYTES + 1);
+    let mut bytes = vec![0u8; if expected > 0 { expected } else { 64 }];
     let mut len = 0;
     loop {
         if len == bytes.len() {
-            if len > MAX_FILE_BYTES {
+            if expected > 0 || len > MAX_FILE_BYTES {
                 break;
             }
-            bytes.resize((len * 2).clamp(64, MAX_FILE_BYTES + 1), 0);
+            bytes.resize((len * 2).min(MAX_FILE_BYTES + 1), 0);
         }
         match rustix::io::read(fd, &mut bytes[len..]) {
             Ok(0) => break,
