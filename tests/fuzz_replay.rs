@@ -58,6 +58,7 @@ fn resource_list(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    assert!(kubevault::yaml::fast_path_agrees(text));
     if let Ok(list) = krm::read(text) {
         let n = list.items.len();
         let out = krm::write(

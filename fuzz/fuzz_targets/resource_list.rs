@@ -1,5 +1,6 @@
 //! Fuzz target: the ResourceList reader on arbitrary text. It must never panic, and whatever it
-//! accepts must survive being written back and read again (the output is valid YAML).
+//! accepts must survive being written back and read again (the output is valid YAML). The fast
+//! path for items must read exactly what the full parser reads, wherever it answers.
 #![no_main]
 
 use kubevault::krm;
@@ -9,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    assert!(kubevault::yaml::fast_path_agrees(text));
     if let Ok(list) = krm::read(text) {
         let n = list.items.len();
         let out = krm::write(&list.api_version, list.items, list.function_config, Vec::new());

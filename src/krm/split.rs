@@ -8,7 +8,7 @@
 //! which also produces the error messages. Within the layout the tree equals the whole parse.
 
 use crate::par::par_map;
-use crate::yaml::{Limits, Node, Value, parse_stream};
+use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
 
 /// Inputs smaller than this are parsed in one piece: splitting would not pay.
 const MIN_SPLIT_BYTES: usize = 256 << 10;
@@ -38,6 +38,9 @@ pub fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
         ..*limits
     };
     let parsed = par_map(&bounds, |&(from, to)| {
+        if let Some(items) = parse_items(&text[from..to]) {
+            return Some(items);
+        }
         let mut docs = parse_stream(&text[from..to], &piece_limits).ok()?;
         match (docs.len(), docs.pop()) {
             (

@@ -9,7 +9,7 @@ pub mod names;
 pub mod rules;
 pub mod secret_file;
 #[cfg(test)]
-mod test_rng;
+pub(crate) mod test_rng;
 pub mod walk;
 
 pub use model::{Secret, User, Vault};

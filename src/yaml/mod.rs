@@ -10,9 +10,11 @@
 //! Scalars may hold secret values, so nothing here implements `Debug` in a way that prints them.
 
 mod emit;
+mod fast;
 mod node;
 mod parse;
 
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
+pub use fast::{fast_path_agrees, parse_items};
 pub use node::{Node, Style, Value};
 pub use parse::{Limits, NODE_COST, YamlError, parse_stream};

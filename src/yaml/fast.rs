@@ -1,0 +1,777 @@
+//! A fast path for the common shape of ResourceList items: block mappings and sequences of
+//! plain, single-quoted, double-quoted and literal (`|`, `|-`) scalars, and `{}` / `[]`.
+//!
+//! Orchestrators serialize items in that shape, and running thousands of them through the full
+//! YAML parser is most of KRM mode's cost. [`parse_items`] reads the subset directly and returns
+//! `None` for anything else: anchors, aliases, tags, flow collections, folded or kept block
+//! scalars, multi-line plain or quoted scalars, complex keys, tabs, CR, document markers,
+//! directives, unusual indentation. `None` means "ask the full parser", which then also produces
+//! every error message. Within the subset the tree is exactly the full parser's, line numbers
+//! included (checked by property tests and the `resource_list` fuzz target against it).
+
+use super::node::{Node, Style, Value};
+
+/// Deepest nesting the fast path follows; deeper documents go to the full parser.
+const MAX_DEPTH: usize = 64;
+
+/// Longest key the fast path reads (YAML's limit for implicit keys is 1024 characters).
+const MAX_KEY_BYTES: usize = 1024;
+
+/// Parses `text` as one block sequence (the entries of a ResourceList's `items:`, all at one
+/// indentation) into its entries, or `None` when the text is outside the subset.
+pub fn parse_items(text: &str) -> Option<Vec<Node>> {
+    if !simple_chars(text) {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines
+        .iter()
+        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+    {
+        return None;
+    }
+    let p = Parser { lines };
+    let first = p.next_content(0)?;
+    let indent = p.indent(first);
+    if !is_dash(&p.lines[first][indent..]) {
+        return None;
+    }
+    let (node, next) = p.seq(first, indent, 0)?;
+    if p.next_content(next).is_some() {
+        return None;
+    }
+    match node.value {
+        Value::Seq(items) => Some(items),
+        _ => None,
+    }
+}
+
+/// Printable characters YAML reads the same everywhere: no tab, CR, BOM, NEL or Unicode line
+/// separators, no control characters.
+fn simple_chars(text: &str) -> bool {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b));
+    }
+    text.chars().all(|c| {
+        c == '\n'
+            || (' '..='~').contains(&c)
+            || (('\u{a0}'..='\u{fffd}').contains(&c)
+                && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+            || c >= '\u{10000}'
+    })
+}
+
+/// A `- ` entry line (or a lone `-`), given the text after the indentation.
+fn is_dash(body: &str) -> bool {
+    body == "-" || body.starts_with("- ")
+}
+
+struct Parser<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Parser<'a> {
+    fn indent(&self, i: usize) -> usize {
+        let line = self.lines[i];
+        line.len() - line.trim_start_matches(' ').len()
+    }
+
+    /// Blank or comment-only.
+    fn skippable(&self, i: usize) -> bool {
+        let body = self.lines[i].trim_start_matches(' ');
+        body.is_empty() || body.starts_with('#')
+    }
+
+    /// The first line at or after `i` with content.
+    fn next_content(&self, mut i: usize) -> Option<usize> {
+        while i < self.lines.len() {
+            if !self.skippable(i) {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The empty (null) scalar of `key:` or `-` with nothing after it on line `at`: the full
+    /// parser places it at the next token, the next line with content or the end.
+    fn empty(&self, at: usize) -> Node {
+        let line = self
+            .next_content(at + 1)
+            .map_or(self.lines.len(), |k| k + 1);
+        scalar(String::new(), Style::Plain, line)
+    }
+
+    /// A block node whose first line is `i`, at that line's indentation.
+    fn block(&self, i: usize, depth: usize) -> Option<(Node, usize)> {
+        let indent = self.indent(i);
+        if is_dash(&self.lines[i][indent..]) {
+            self.seq(i, indent, depth)
+        } else {
+            self.map_from(i, indent, depth)
+        }
+    }
+
+    /// A block sequence whose entries' dashes are at column `indent`, starting at line `i`.
+    fn seq(&self, i: usize, indent: usize, depth: usize) -> Option<(Node, usize)> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let mut items = Vec::new();
+        let mut at = i;
+        loop {
+            let body = &self.lines[at][indent..];
+            let rest = &body[1..];
+            let content = rest.trim_start_matches(' ');
+            let (item, next) = if content.is_empty() || content.starts_with('#') {
+                if !content.is_empty() && content.len() == rest.len() {
+                    return None; // `-#...` is not a dash
+                }
+                // The entry's node is on the following lines, or it is empty.
+                match self.next_content(at + 1) {
+                    Some(k) if self.indent(k) > indent => self.block(k, depth + 1)?,
+                    _ => (self.empty(at), at + 1),
+                }
+            } else {
+                let col = indent + 1 + (rest.len() - content.len());
+                if is_dash(content) {
+                    return None; // `- - x`
+                }
+                if key_end(content).is_some() {
+                    self.map_from(at, col, depth + 1)?
+                } else {
+                    self.inline_value(at, content, indent)?
+                }
+            };
+            items.push(item);
+            match self.next_content(next) {
+                Some(k) if self.indent(k) == indent && is_dash(&self.lines[k][indent..]) => at = k,
+                // Deeper lines are not ours; a key at this column may continue a parent
+                // mapping (`key:` then `- ` entries at the key's column), which checks it.
+                Some(k) if self.indent(k) > indent => return None,
+                _ => return Some((node(Value::Seq(items), i + 1), next)),
+            }
+        }
+    }
+
+    /// A block mapping whose first key starts at column `col` of line `i` (after a `- ` when
+    /// the mapping is a sequence entry) and whose other keys start lines at that column.
+    fn map_from(&self, i: usize, col: usize, depth: usize) -> Option<(Node, usize)> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let mut entries = Vec::new();
+        let mut at = i;
+        loop {
+            let body = &self.lines[at][col..];
+            let (key, rest) = parse_key(body, at + 1)?;
+            let after = rest.trim_start_matches(' ');
+            let (value, next) = if after.is_empty() || after.starts_with('#') {
+                if !after.is_empty() && after.len() == rest.len() {
+                    return None;
+                }
+                match self.next_content(at + 1) {
+                    Some(k) if self.indent(k) > col => self.block(k, depth + 1)?,
+                    Some(k) if self.indent(k) == col && is_dash(&self.lines[k][col..]) => {
+                        self.seq(k, col, depth + 1)?
+                    }
+                    _ => (self.empty(at), at + 1),
+                }
+            } else {
+                if after.len() == rest.len() {
+                    return None; // `key:value` is not a key
+                }
+                self.inline_value(at, after, col)?
+            };
+            entries.push((key, value));
+            match self.next_content(next) {
+                Some(k) if self.indent(k) == col && !is_dash(&self.lines[k][col..]) => at = k,
+                Some(k) if self.indent(k) >= col => return None,
+                _ => return Some((node(Value::Map(entries), i + 1), next)),
+            }
+        }
+    }
+
+    /// A value that starts on line `i` with `text` (trimmed at the start), in a collection whose
+    /// entries are at column `parent`. Returns the node and the next line.
+    fn inline_value(&self, i: usize, text: &str, parent: usize) -> Option<(Node, usize)> {
+        let line = i + 1;
+        let first = text.as_bytes()[0];
+        match first {
+            b'"' => {
+                let (s, rest) = double_quoted(text)?;
+                end_of_value(rest)?;
+                Some((scalar(s, Style::Str, line), i + 1))
+            }
+            b'\'' => {
+                let (s, rest) = single_quoted(text)?;
+                end_of_value(rest)?;
+                Some((scalar(s, Style::Str, line), i + 1))
+            }
+            b'|' => self.literal(i, text, parent),
+            b'{' | b'[' => {
+                let (value, rest) = match text.as_bytes().get(1) {
+                    Some(b'}') if first == b'{' => (Value::Map(Vec::new()), &text[2..]),
+                    Some(b']') if first == b'[' => (Value::Seq(Vec::new()), &text[2..]),
+                    _ => return None,
+                };
+                end_of_value(rest)?;
+                Some((node(value, line), i + 1))
+            }
+            _ => {
+                let s = plain(text)?;
+                Some((scalar(s.to_string(), Style::Plain, line), i + 1))
+            }
+        }
+    }
+
+    /// A literal block scalar (`|` or `|-`) whose header is `text` on line `i`, in a collection
+    /// at column `parent`.
+    fn literal(&self, i: usize, text: &str, parent: usize) -> Option<(Node, usize)> {
+        let header = &text[1..];
+        let (strip, comment) = match header.strip_prefix('-') {
+            Some(c) => (true, c),
+            None => (false, header),
+        };
+        if !comment.is_empty() && !comment.trim_start_matches(' ').is_empty() {
+            let trimmed = comment.trim_start_matches(' ');
+            if trimmed.len() == comment.len() || !trimmed.starts_with('#') {
+                return None;
+            }
+        }
+        // Content indentation: the first non-empty line's; leading empty lines must be empty.
+        let mut at = i + 1;
+        while at < self.lines.len() && self.lines[at].is_empty() {
+            at += 1;
+        }
+        if at >= self.lines.len() || self.lines[at].trim_start_matches(' ').is_empty() {
+            return None;
+        }
+        let indent = self.indent(at);
+        if indent <= parent {
+            return None;
+        }
+        let mut content: Vec<&str> = Vec::new();
+        let mut trailing_empty = 0usize;
+        let mut end = at;
+        while end < self.lines.len() {
+            let l = self.lines[end];
+            let body = l.trim_start_matches(' ');
+            if body.is_empty() {
+                if l.len() > indent {
+                    return None;
+                }
+                trailing_empty += 1;
+            } else if l.len() - body.len() >= indent {
+                content.extend(std::iter::repeat_n("", trailing_empty));
+                trailing_empty = 0;
+                content.push(&l[indent..]);
+            } else {
+                break;
+            }
+            end += 1;
+        }
+        // Lines between the content's and the parent's indentation are not YAML we read.
+        if end < self.lines.len() && !self.skippable(end) && self.indent(end) > parent {
+            return None;
+        }
+        // Leading empty lines are line breaks of the content.
+        let mut s = "\n".repeat(at - (i + 1));
+        s.push_str(&content.join("\n"));
+        if !strip {
+            s.push('\n');
+        }
+        Some((scalar(s, Style::Str, at + 1), end - trailing_empty))
+    }
+}
+
+/// The end of a key's text if `body` starts with a mapping key (`key:` then space or end).
+fn key_end(body: &str) -> Option<usize> {
+    match body.as_bytes()[0] {
+        b'"' => {
+            let (_, rest) = double_quoted(body)?;
+            colon_after(body, rest)
+        }
+        b'\'' => {
+            let (_, rest) = single_quoted(body)?;
+            colon_after(body, rest)
+        }
+        _ => {
+            // The first `:` followed by a space or the end (a plain key may hold `a:b`).
+            let end = body
+                .match_indices(':')
+                .map(|(at, _)| at)
+                .find(|&at| matches!(body.as_bytes().get(at + 1), None | Some(b' ')))?;
+            Some(end)
+        }
+    }
+}
+
+fn colon_after(body: &str, rest: &str) -> Option<usize> {
+    let after = rest.strip_prefix(':')?;
+    (after.is_empty() || after.starts_with(' ')).then_some(body.len() - rest.len())
+}
+
+/// A mapping key at the start of `body` and the text after its `:`.
+fn parse_key(body: &str, line: usize) -> Option<(Node, &str)> {
+    let end = key_end(body)?;
+    if end > MAX_KEY_BYTES {
+        return None;
+    }
+    let text = &body[..end];
+    let rest = &body[end + 1..];
+    let key = match body.as_bytes()[0] {
+        b'"' => scalar(double_quoted(text)?.0, Style::Str, line),
+        b'\'' => scalar(single_quoted(text)?.0, Style::Str, line),
+        _ if plain(text) == Some(text) => scalar(text.to_string(), Style::Plain, line),
+        _ => return None,
+    };
+    Some((key, rest))
+}
+
+/// Nothing but spaces and a comment may follow a quoted or empty-collection value.
+fn end_of_value(rest: &str) -> Option<()> {
+    let trimmed = rest.trim_start_matches(' ');
+    (trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())).then_some(())
+}
+
+/// A plain scalar filling the rest of the line (a comment after ` #` cut off), or `None` when
+/// YAML could read it as anything but that text.
+fn plain(text: &str) -> Option<&str> {
+    let cut = text.find(" #").map_or(text, |at| &text[..at]);
+    let s = cut.trim_end_matches(' ');
+    let bytes = s.as_bytes();
+    let first = *bytes.first()?;
+    let indicator = matches!(
+        first,
+        b'&' | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b'#'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+    );
+    let needs_next = matches!(first, b'-' | b'?' | b':') && bytes.get(1).is_none_or(|b| *b == b' ');
+    if indicator || needs_next || s.contains(": ") || s.ends_with(':') {
+        return None;
+    }
+    Some(s)
+}
+
+/// A double-quoted scalar at the start of `text` that closes on the same line: its value and the
+/// text after the closing quote. Unusual escapes are left to the full parser.
+fn double_quoted(text: &str) -> Option<(String, &str)> {
+    let body = &text[1..];
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &body[at + 1..])),
+            '\\' => {
+                let (_, e) = chars.next()?;
+                let hex = |n: usize, chars: &mut std::str::CharIndices| -> Option<char> {
+                    let mut v = 0u32;
+                    for _ in 0..n {
+                        v = v * 16 + chars.next()?.1.to_digit(16)?;
+                    }
+                    char::from_u32(v)
+                };
+                out.push(match e {
+                    '\\' => '\\',
+                    '"' => '"',
+                    '/' => '/',
+                    'n' => '\n',
+                    't' => '\t',
+                    'r' => '\r',
+                    '0' => '\0',
+                    'x' => hex(2, &mut chars)?,
+                    'u' => hex(4, &mut chars)?,
+                    'U' => hex(8, &mut chars)?,
+                    _ => return None,
+                });
+            }
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// A single-quoted scalar at the start of `text` that closes on the same line.
+fn single_quoted(text: &str) -> Option<(String, &str)> {
+    let body = &text[1..];
+    let mut out = String::new();
+    let mut from = 0;
+    loop {
+        let at = from + body[from..].find('\'')?;
+        out.push_str(&body[from..at]);
+        if body[at + 1..].starts_with('\'') {
+            out.push('\'');
+            from = at + 2;
+        } else {
+            return Some((out, &body[at + 1..]));
+        }
+    }
+}
+
+fn node(value: Value, line: usize) -> Node {
+    Node {
+        value,
+        tag: None,
+        line,
+    }
+}
+
+fn scalar(text: String, style: Style, line: usize) -> Node {
+    node(Value::Scalar { text, style }, line)
+}
+
+/// The full parser's entries of `text` as one top-level block sequence.
+fn full_parse(text: &str) -> Option<Vec<Node>> {
+    let mut docs = super::parse_stream(text, &super::Limits::default()).ok()?;
+    match (docs.len(), docs.pop()) {
+        (
+            1,
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }),
+        ) => Some(items),
+        _ => None,
+    }
+}
+
+/// The fast path's contract, for tests and fuzz targets: where [`parse_items`] answers, the full
+/// parser reads the same tree, line numbers included.
+#[doc(hidden)]
+pub fn fast_path_agrees(text: &str) -> bool {
+    parse_items(text).is_none_or(|fast| full_parse(text).as_ref() == Some(&fast))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::test_rng::Rng;
+
+    fn dump(n: &Node, out: &mut String, depth: usize) {
+        let pad = "  ".repeat(depth);
+        match &n.value {
+            Value::Scalar { text, style } => {
+                out.push_str(&format!("{pad}{:?} {style:?} @{}\n", text, n.line))
+            }
+            Value::Seq(items) => {
+                out.push_str(&format!("{pad}seq @{}\n", n.line));
+                for i in items {
+                    dump(i, out, depth + 1);
+                }
+            }
+            Value::Map(entries) => {
+                out.push_str(&format!("{pad}map @{}\n", n.line));
+                for (k, v) in entries {
+                    dump(k, out, depth + 1);
+                    dump(v, out, depth + 2);
+                }
+            }
+        }
+    }
+
+    fn show(items: &[Node]) -> String {
+        let mut out = String::new();
+        for i in items {
+            dump(i, &mut out, 0);
+        }
+        out
+    }
+
+    /// [`fast_path_agrees`], showing both trees when they differ.
+    fn agrees(text: &str) -> bool {
+        match parse_items(text) {
+            None => true,
+            Some(fast) => {
+                let slow = full_parse(text);
+                let same = slow.as_ref() == Some(&fast);
+                if !same {
+                    eprintln!(
+                        "text:\n{text}\nfast:\n{}\nslow:\n{}",
+                        show(&fast),
+                        slow.map(|s| show(&s)).unwrap_or("error".into())
+                    );
+                }
+                same
+            }
+        }
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, bool)] = &[
+            ("- a\n- b\n", true),
+            (
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n      config.kubernetes.io/index: '0'\n  data:\n    a: \"q\\\"x\\u00e9\"\n    s: |\n      line\n\n      two\n    t: |-\n      x\n    e: {}\n    l: []\n",
+                true,
+            ),
+            ("- k:\n  - a\n  - b\n  j: x # c\n- k:\n    - 1\n", true),
+            ("-\n  a: b\n- # c\n  x: y\n", true),
+            ("- a: \n- b:\n", true),
+            ("  - a: 1\n    b: 2\n  - c\n", true),
+            ("- a: &x 1\n", false),
+            ("- a: !t 1\n", false),
+            ("- a: {b: c}\n", false),
+            ("- a: >\n    x\n", false),
+            ("- a: b\n   c\n", false),
+            ("- - a\n", false),
+            ("- 'it''s'\n- \"a\\tb\"\n", true),
+            (
+                "- a: |\n\n    x\n\n  b: |-\n    y\n    # z\n\n\n- c\n",
+                true,
+            ),
+            ("- a: |\n    x\n   y\n", false),
+            ("-  \"q k\": \n   - a ,b\n   - '0'\n", true),
+            ("- x_y: # c\n  k:x: \n   # y\n", true),
+            ("- a: 'x' #c\n  b: x#y\n  c: -1\n  d: http://x\n", true),
+        ];
+        for (text, fast) in cases {
+            assert_eq!(parse_items(text).is_some(), *fast, "{text}");
+            assert!(agrees(text), "{text}");
+        }
+    }
+
+    /// Random documents from pieces that are inside and just outside the subset, with random
+    /// indentation, comments and blank lines: the fast path either declines or agrees.
+    #[test]
+    fn random_documents_agree_with_the_full_parser() {
+        let pieces = Pieces {
+            keys: [
+                &[
+                    "a",
+                    "b-c",
+                    "app.kubernetes.io/name",
+                    "x_y",
+                    "$s",
+                    "1",
+                    "\"q k\"",
+                    "'s'",
+                    "on",
+                    "null",
+                    "a b",
+                    "-k",
+                    "é",
+                    "k:x",
+                    "\"esc\\n\"",
+                ],
+                &["? k", "&a k", "[k]", "k #c", "!t k", "'open", ""],
+            ],
+            values: [
+                &[
+                    "v",
+                    "x y",
+                    "1",
+                    "'0'",
+                    "\"s\"",
+                    "|",
+                    "|-",
+                    "{}",
+                    "[]",
+                    "a/b",
+                    "1.10",
+                    "-1",
+                    "x:y",
+                    "'it''s'",
+                    "\"a\\tb\"",
+                    "\"\\u00e9\\x41\"",
+                    "x #c",
+                    "x#c",
+                    "~",
+                    "null",
+                    "true",
+                    "on",
+                    "http://a:b/c",
+                    "| #c",
+                    "\"\"",
+                    "''",
+                    "a,b",
+                    "a ,b",
+                    "=",
+                    "0o17",
+                    "0x1F",
+                    ".inf",
+                    "é ü",
+                    "x  ",
+                    "\"a\" #c",
+                    "\"\\/\"",
+                    "\"\\U0001F600\"",
+                ],
+                &[
+                    "- x",
+                    "x: y",
+                    "{a: b}",
+                    "[1]",
+                    "&a x",
+                    "*a",
+                    "!t x",
+                    "? x",
+                    ": x",
+                    "'open",
+                    "\"bad\\q\"",
+                    "'a'x",
+                    ">",
+                    "|+",
+                    "|2",
+                    "%x",
+                    "@x",
+                    "`x",
+                    "- ",
+                    "#c",
+                    "\"\\ud800\"",
+                    "\"a\"#c",
+                ],
+            ],
+        };
+        let mut rng = Rng(7);
+        let mut taken = 0;
+        let runs = 5000;
+        for _ in 0..runs {
+            let mut text = String::new();
+            let base = rng.pick(&["", "", "  "]).len();
+            let items = 1 + rng.next() % 3;
+            for _ in 0..items {
+                gen_node(&mut rng, &mut text, base, true, 0, &pieces);
+            }
+            if rng.next().is_multiple_of(4) {
+                text.push_str(rng.pick(&["# end\n", "\n", "  \n", "- tail\n", "x: 1\n"]));
+            }
+            if parse_items(&text).is_some() {
+                taken += 1;
+            }
+            assert!(agrees(&text), "{text}");
+        }
+        assert!(
+            taken > runs / 4,
+            "the fast path answered only {taken} of {runs}"
+        );
+    }
+
+    /// Keys and values inside the subset (`[0]`) and just outside it (`[1]`, picked 1 in 12).
+    struct Pieces {
+        keys: [&'static [&'static str]; 2],
+        values: [&'static [&'static str]; 2],
+    }
+
+    impl Pieces {
+        fn key(&self, rng: &mut Rng) -> &'static str {
+            let odd = rng.next().is_multiple_of(12);
+            rng.pick(self.keys[usize::from(odd)])
+        }
+        fn value(&self, rng: &mut Rng) -> &'static str {
+            let odd = rng.next().is_multiple_of(12);
+            rng.pick(self.values[usize::from(odd)])
+        }
+    }
+
+    /// Appends a random node at `indent`: a sequence entry (`seq`) holding a mapping, a
+    /// scalar or a nested block.
+    fn gen_node(
+        rng: &mut Rng,
+        out: &mut String,
+        indent: usize,
+        seq: bool,
+        depth: usize,
+        pieces: &Pieces,
+    ) {
+        let pad = " ".repeat(indent);
+        if seq {
+            out.push_str(&pad);
+            out.push_str(rng.pick(&["- ", "- ", "-  ", "-\n"]));
+            if out.ends_with('\n') {
+                let inner = indent + rng.pick(&["  ", "  ", "    ", ""]).len();
+                gen_map(rng, out, inner, depth + 1, pieces, true);
+                return;
+            }
+            match rng.next() % 3 {
+                0 => {
+                    out.push_str(&scalar_line(rng, pieces, indent + 4));
+                }
+                _ => {
+                    let col = out.len() - out.rfind('\n').map_or(0, |n| n + 1);
+                    gen_map(rng, out, col, depth + 1, pieces, false);
+                }
+            }
+        } else {
+            gen_map(rng, out, indent, depth + 1, pieces, true);
+        }
+    }
+
+    /// Appends a mapping whose keys are at column `col` (the first key already positioned when
+    /// `pad_first` is false).
+    fn gen_map(
+        rng: &mut Rng,
+        out: &mut String,
+        col: usize,
+        depth: usize,
+        pieces: &Pieces,
+        pad_first: bool,
+    ) {
+        let entries = 1 + rng.next() % 4;
+        for e in 0..entries {
+            if e > 0 || pad_first {
+                out.push_str(&" ".repeat(col));
+            }
+            out.push_str(pieces.key(rng));
+            out.push(':');
+            let nested = depth < 5 && rng.next().is_multiple_of(3);
+            if nested {
+                out.push_str(rng.pick(&["", "", " ", " # c"]));
+                out.push('\n');
+                if rng.next().is_multiple_of(5) {
+                    out.push_str(rng.pick(&["\n", "# x\n", "   # y\n", "  \n"]));
+                }
+                let inner = col + rng.pick(&["  ", "  ", "", "    ", " "]).len();
+                if rng.next().is_multiple_of(2) {
+                    let n = 1 + rng.next() % 3;
+                    for _ in 0..n {
+                        gen_node(rng, out, inner, true, depth, pieces);
+                    }
+                } else {
+                    gen_map(rng, out, inner, depth, pieces, true);
+                }
+            } else {
+                out.push(' ');
+                out.push_str(&scalar_line(rng, pieces, col + 2));
+            }
+            if rng.next().is_multiple_of(8) {
+                out.push_str(rng.pick(&["\n", "# x\n", "      # y\n", "  \n"]));
+            }
+        }
+    }
+
+    /// A scalar value and its line break; block scalars get content lines at `content`.
+    fn scalar_line(rng: &mut Rng, pieces: &Pieces, content: usize) -> String {
+        let v = pieces.value(rng);
+        let mut s = format!("{v}\n");
+        if v.starts_with('|') || v.starts_with('>') {
+            let pad = " ".repeat(content - rng.pick(&["", "", "  "]).len());
+            if rng.next().is_multiple_of(4) {
+                s.push('\n');
+            }
+            for _ in 0..1 + rng.next() % 3 {
+                s.push_str(&pad);
+                s.push_str(rng.pick(&["line", "# not a comment", "  more", "x: y", "- z"]));
+                s.push('\n');
+                if rng.next().is_multiple_of(4) {
+                    s.push_str(rng.pick(&["\n", "  \n", "      \n"]));
+                }
+            }
+        }
+        s
+    }
+}
