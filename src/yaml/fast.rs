@@ -5,7 +5,7 @@
 //! YAML parser is most of KRM mode's cost. [`parse_items`] reads the subset directly and returns
 //! `None` for anything else: anchors, aliases, tags, flow collections, folded or kept block
 //! scalars, multi-line plain or quoted scalars, complex keys, tabs, CR, document markers,
-//! directives, unusual indentation. `None` means "ask the full parser", which then also produces
+//! directives, unusual indentation, a last line without a line break. `None` means "ask the full parser", which then also produces
 //! every error message. Within the subset the tree is exactly the full parser's, line numbers
 //! included (checked by property tests and the `resource_list` fuzz target against it).
 
@@ -20,7 +20,8 @@ const MAX_KEY_BYTES: usize = 1024;
 /// Parses `text` as one block sequence (the entries of a ResourceList's `items:`, all at one
 /// indentation) into its entries, or `None` when the text is outside the subset.
 pub fn parse_items(text: &str) -> Option<Vec<Node>> {
-    if !simple_chars(text) {
+    // Without a final line break the full parser's end-of-stream position differs.
+    if !text.ends_with('\n') || !simple_chars(text) {
         return None;
     }
     let lines: Vec<&str> = text.split('\n').collect();
@@ -516,6 +517,10 @@ mod tests {
     fn table() {
         let cases: &[(&str, bool)] = &[
             ("- a\n- b\n", true),
+            ("-", false),
+            ("- a:", false),
+            ("-\n", true),
+            ("- a:\n  -\n", true),
             (
                 "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n      config.kubernetes.io/index: '0'\n  data:\n    a: \"q\\\"x\\u00e9\"\n    s: |\n      line\n\n      two\n    t: |-\n      x\n    e: {}\n    l: []\n",
                 true,
