@@ -264,10 +264,10 @@ fn plural(n: usize, noun: &str) -> String {
 
 /// Mode 1: a ResourceList on stdin, the same items plus ours on stdout.
 pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
-    let failed = |items: Vec<Node>, fc: Option<Node>, api: &str, diags: Diagnostics| Report {
+    let failed = |items: Vec<krm::Item>, fc: Option<Node>, api: &str, diags: Diagnostics| Report {
         stdout: vec![krm::write(
             api,
-            items,
+            &items,
             fc,
             diags.sorted().iter().map(|d| krm::result_node(d)).collect(),
         )],

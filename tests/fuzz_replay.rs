@@ -63,7 +63,7 @@ fn resource_list(data: &[u8]) {
         let n = list.items.len();
         let out = krm::write(
             &list.api_version,
-            list.items,
+            &list.items,
             list.function_config,
             Vec::new(),
         );

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(kubevault::yaml::fast_path_agrees(text));
     if let Ok(list) = krm::read(text) {
         let n = list.items.len();
-        let out = krm::write(&list.api_version, list.items, list.function_config, Vec::new());
+        let out = krm::write(&list.api_version, &list.items, list.function_config, Vec::new());
         let again = krm::read(&out).expect("kubevault's own ResourceList reads back");
         assert_eq!(again.items.len(), n);
     }

@@ -5,7 +5,50 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::{GENERATOR, MANAGED_BY};
-use crate::yaml::Node;
+use crate::yaml::{Node, emit_seq_item_into};
+
+/// One input item: what merging needs, its text as written back, and its tree where kubevault
+/// may have generated it.
+///
+/// Most items pass through untouched, so each is written once, when read (on the reading
+/// thread), and only its text is kept: a re-render never holds thousands of item trees.
+pub struct Item {
+    /// Kind, namespace and name.
+    pub key: Key,
+    /// The item as an entry of a top-level block sequence (`- apiVersion: ...`), exactly as a
+    /// ResourceList with it is written.
+    pub text: String,
+    /// The tree, kept only for items labelled as managed by kubevault: one may be replaced by a
+    /// generated object, which takes over its bookkeeping annotations.
+    pub node: Option<Node>,
+}
+
+impl Item {
+    /// The item of a tree (a mapping).
+    pub fn new(node: Node) -> Item {
+        let key = key(&node);
+        let mut text = String::new();
+        emit_seq_item_into(&mut text, &node, 0);
+        let managed = node.str_at(&["metadata", "labels", MANAGED_BY.0]) == Some(MANAGED_BY.1);
+        Item {
+            key,
+            text,
+            node: managed.then_some(node),
+        }
+    }
+
+    /// True when kubevault generated this item with this generator name.
+    pub fn is_ours(&self, generator: &str) -> bool {
+        self.node.as_ref().is_some_and(|n| is_ours(n, generator))
+    }
+}
+
+impl std::fmt::Debug for Item {
+    /// The key and sizes only: an item may be a Secret of someone else's.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Item({:?}, <{} bytes>)", self.key, self.text.len())
+    }
+}
 
 /// What identifies an item: kind, namespace (empty when none) and name.
 pub type Key = (String, String, String);
@@ -53,7 +96,7 @@ pub enum Merged {
 /// The output order: every input item in order (ours replaced or dropped), then the new
 /// generated objects, whose keys are `generated` (in output order).
 pub fn merge(
-    items: &[Node],
+    items: &[Item],
     generated: &[Key],
     generator: &str,
 ) -> Result<Vec<Merged>, Diagnostics> {
@@ -64,15 +107,15 @@ pub fn merge(
     let mut errors = Diagnostics::default();
     let mut out = Vec::with_capacity(items.len() + generated.len());
     for (j, item) in items.iter().enumerate() {
-        let k = key(item);
-        if is_ours(item, generator) {
-            if let Some(i) = slots.get_mut(&k).and_then(Option::take) {
+        let k = &item.key;
+        if item.is_ours(generator) {
+            if let Some(i) = slots.get_mut(k).and_then(Option::take) {
                 out.push(Merged::Replaces(i, j));
             }
             continue;
         }
-        if slots.contains_key(&k) {
-            let (kind, ns, name) = &k;
+        if slots.contains_key(k) {
+            let (kind, ns, name) = k;
             errors.push(Diagnostic::error(
                 "",
                 format!(
@@ -96,13 +139,15 @@ pub fn merge(
 }
 
 /// [`merge`] on trees: the output items themselves.
-pub fn merge_items(
+#[cfg(test)]
+fn merge_items(
     items: Vec<Node>,
     generated: Vec<Node>,
     generator: &str,
 ) -> Result<Vec<Node>, Diagnostics> {
     let keys: Vec<Key> = generated.iter().map(key).collect();
-    let merged = merge(&items, &keys, generator)?;
+    let list: Vec<Item> = items.iter().cloned().map(Item::new).collect();
+    let merged = merge(&list, &keys, generator)?;
     let mut items: Vec<Option<Node>> = items.into_iter().map(Some).collect();
     let mut generated: Vec<Option<Node>> = generated.into_iter().map(Some).collect();
     Ok(merged

@@ -5,7 +5,7 @@ mod merge;
 mod results;
 mod split;
 
-pub use merge::{Key, Merged, key, merge, merge_items, with_bookkeeping_of};
+pub use merge::{Item, Key, Merged, key, merge, with_bookkeeping_of};
 pub use results::result_node;
 
 use crate::diag::Diagnostic;
@@ -22,7 +22,7 @@ pub struct ResourceList {
     /// `apiVersion` as sent (answered with the same).
     pub api_version: String,
     /// The items, in order.
-    pub items: Vec<Node>,
+    pub items: Vec<Item>,
     /// The functionConfig, if any.
     pub function_config: Option<Node>,
 }
@@ -34,10 +34,13 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
         max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
     };
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
-    let mut docs = match split::parse(text, &limits) {
-        Some(docs) => docs,
-        None => parse_stream(text, &limits)
-            .map_err(|e| bad(format!("not valid YAML at line {}: {}", e.line, e.message)))?,
+    let (mut docs, split_items) = match split::parse(text, &limits) {
+        Some((docs, items)) => (docs, Some(items)),
+        None => (
+            parse_stream(text, &limits)
+                .map_err(|e| bad(format!("not valid YAML at line {}: {}", e.line, e.message)))?,
+            None,
+        ),
     };
     docs.retain(|d| !d.is_null());
     if docs.len() != 1 {
@@ -57,17 +60,24 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
             "expected a config.kubernetes.io/v1 ResourceList, got kind {kind:?} apiVersion {api_version:?}"
         )));
     }
-    let items = match root.get_mut("items") {
-        None => Vec::new(),
-        Some(n) if n.is_null() => Vec::new(),
-        Some(n) => match &mut n.value {
-            Value::Seq(items) => std::mem::take(items),
+    let items: Vec<Option<Item>> = match (split_items, root.get_mut("items")) {
+        (Some(items), _) => items,
+        (None, None) => Vec::new(),
+        (None, Some(n)) if n.is_null() => Vec::new(),
+        (None, Some(n)) => match &mut n.value {
+            Value::Seq(items) => {
+                let items = std::mem::take(items);
+                par_map(&items, |item| {
+                    item.as_map().map(|_| Item::new(item.clone()))
+                })
+            }
             _ => return Err(bad("`items` must be a list".into())),
         },
     };
-    if let Some(i) = items.iter().position(|i| i.as_map().is_none()) {
+    if let Some(i) = items.iter().position(Option::is_none) {
         return Err(bad(format!("items[{i}] is not an object")));
     }
+    let items = items.into_iter().flatten().collect();
     let function_config = root.remove("functionConfig").filter(|n| !n.is_null());
     Ok(ResourceList {
         api_version,
@@ -79,27 +89,23 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
 /// Writes a ResourceList with these items, the functionConfig echoed, and results.
 pub fn write(
     api_version: &str,
-    items: Vec<Node>,
+    items: &[Item],
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> String {
-    let api_version = if API_VERSIONS.contains(&api_version) {
-        api_version
-    } else {
-        API_VERSIONS[0]
-    };
-    let mut entries = vec![
-        ("apiVersion", Node::string(api_version)),
-        ("kind", Node::string("ResourceList")),
-        ("items", Node::seq(items)),
-    ];
-    if let Some(fc) = function_config {
-        entries.push(("functionConfig", fc));
-    }
-    if !results.is_empty() {
-        entries.push(("results", Node::seq(results)));
-    }
-    emit_document(&Node::map(entries))
+    let merged: Vec<Merged> = (0..items.len()).map(Merged::Input).collect();
+    let none = |_: usize, _: &mut String| unreachable!("no generated objects");
+    let no_node = |_: usize| -> Node { unreachable!("no generated objects") };
+    write_merged(
+        api_version,
+        items,
+        &merged,
+        &none,
+        &no_node,
+        function_config,
+        results,
+    )
+    .concat()
 }
 
 /// Writes a ResourceList like [`write`], with the items given as a [`merge`] order: input items
@@ -109,33 +115,47 @@ pub fn write(
 /// parallel chunks and returned as parts to print one after the other.
 pub fn write_merged(
     api_version: &str,
-    items: &[Node],
+    items: &[Item],
     merged: &[Merged],
     write_generated: &(dyn Fn(usize, &mut String) + Sync),
     generated_node: &(dyn Fn(usize) -> Node + Sync),
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> Vec<String> {
-    if merged.is_empty() {
-        return vec![write(api_version, Vec::new(), function_config, results)];
-    }
     let api_version = if API_VERSIONS.contains(&api_version) {
         api_version
     } else {
         API_VERSIONS[0]
     };
+    if merged.is_empty() {
+        let mut entries = vec![
+            ("apiVersion", Node::string(api_version)),
+            ("kind", Node::string("ResourceList")),
+            ("items", Node::seq(Vec::new())),
+        ];
+        if let Some(fc) = function_config {
+            entries.push(("functionConfig", fc));
+        }
+        if !results.is_empty() {
+            entries.push(("results", Node::seq(results)));
+        }
+        return vec![emit_document(&Node::map(entries))];
+    }
     let size = merged.len().div_ceil(64).max(1);
     let chunks: Vec<&[Merged]> = merged.chunks(size).collect();
     let parts = par_map(&chunks, |chunk| {
         let mut out = String::with_capacity(chunk.len() * 640);
         for m in chunk.iter() {
             match *m {
-                Merged::Input(j) => emit_seq_item_into(&mut out, &items[j], 0),
-                Merged::Replaces(i, j) => emit_seq_item_into(
-                    &mut out,
-                    &with_bookkeeping_of(generated_node(i), &items[j]),
-                    0,
-                ),
+                Merged::Input(j) => out.push_str(&items[j].text),
+                Merged::Replaces(i, j) => {
+                    let new = generated_node(i);
+                    let new = match &items[j].node {
+                        Some(old) => with_bookkeeping_of(new, old),
+                        None => new,
+                    };
+                    emit_seq_item_into(&mut out, &new, 0);
+                }
                 Merged::Generated(i) => write_generated(i, &mut out),
             }
         }

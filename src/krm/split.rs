@@ -7,14 +7,16 @@
 //! its own (an alias to an anchor in another item, say); the caller then parses the whole text,
 //! which also produces the error messages. Within the layout the tree equals the whole parse.
 
+use super::Item;
 use crate::par::par_map;
 use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
 
 /// Inputs smaller than this are parsed in one piece: splitting would not pay.
 const MIN_SPLIT_BYTES: usize = 256 << 10;
 
-/// The ResourceList's documents, parsed in pieces; `None`: parse the whole text instead.
-pub fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
+/// The ResourceList's documents with an empty `items`, and the items (`None` for one that is
+/// not a mapping), parsed in pieces; `None`: parse the whole text instead.
+pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>>)> {
     if text.len() < MIN_SPLIT_BYTES {
         return None;
     }
@@ -38,33 +40,41 @@ pub fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
         ..*limits
     };
     let parsed = par_map(&bounds, |&(from, to)| {
-        if let Some(items) = parse_items(&text[from..to]) {
-            return Some(items);
-        }
-        let mut docs = parse_stream(&text[from..to], &piece_limits).ok()?;
-        match (docs.len(), docs.pop()) {
-            (
-                1,
-                Some(Node {
-                    value: Value::Seq(items),
-                    ..
-                }),
-            ) => Some(items),
-            _ => None,
-        }
+        let items = match parse_items(&text[from..to]) {
+            Some(items) => items,
+            None => {
+                let mut docs = parse_stream(&text[from..to], &piece_limits).ok()?;
+                match (docs.len(), docs.pop()) {
+                    (
+                        1,
+                        Some(Node {
+                            value: Value::Seq(items),
+                            ..
+                        }),
+                    ) => items,
+                    _ => return None,
+                }
+            }
+        };
+        // Written while the tree is at hand, on this thread; most trees are dropped here.
+        Some(
+            items
+                .into_iter()
+                .map(|item| item.as_map().is_some().then(|| Item::new(item)))
+                .collect::<Vec<_>>(),
+        )
     });
     let mut items = Vec::with_capacity(entries.len());
     for piece in parsed {
         items.extend(piece?);
     }
     let rest = format!("{}items: []\n{}", &text[..block_start], &text[block_end..]);
-    let mut docs = parse_stream(&rest, limits).ok()?;
+    let docs = parse_stream(&rest, limits).ok()?;
     if docs.len() != 1 {
         return None;
     }
-    let list = docs[0].get_mut("items")?;
-    list.value = Value::Seq(items);
-    Some(docs)
+    docs[0].get("items")?;
+    Some((docs, items))
 }
 
 /// Where the `items:` line starts, where its block ends, and where each entry's `- ` line starts.
@@ -107,18 +117,34 @@ fn items_block(text: &str) -> Option<(usize, usize, Vec<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::emit_document;
+    use crate::yaml::{emit_document, emit_seq_item_into};
 
+    /// The documents (items emptied) and the items, each written, from the whole parse.
     fn whole(text: &str) -> Vec<String> {
-        parse_stream(text, &Limits::default())
-            .unwrap()
-            .iter()
-            .map(emit_document)
-            .collect()
+        let mut docs = parse_stream(text, &Limits::default()).unwrap();
+        let mut out = Vec::new();
+        if let Some(Value::Seq(items)) = docs[0].get_mut("items").map(|n| &mut n.value) {
+            for item in std::mem::take(items) {
+                let mut text = String::new();
+                if item.as_map().is_some() {
+                    emit_seq_item_into(&mut text, &item, 0);
+                }
+                out.push(text);
+            }
+        }
+        out.extend(docs.iter().map(emit_document));
+        out
     }
 
     fn split(text: &str) -> Option<Vec<String>> {
-        parse(text, &Limits::default()).map(|docs| docs.iter().map(emit_document).collect())
+        parse(text, &Limits::default()).map(|(docs, items)| {
+            let mut out: Vec<String> = items
+                .into_iter()
+                .map(|i| i.map(|i| i.text).unwrap_or_default())
+                .collect();
+            out.extend(docs.iter().map(emit_document));
+            out
+        })
     }
 
     fn big(items: &str, indent: &str) -> String {
