@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
 }
 
 /// Where a vault is and how to decrypt its SOPS-encrypted files.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VaultSource {
     /// The vault directory (absolute).
     pub dir: PathBuf,
@@ -204,6 +204,24 @@ pub fn render_vault(
     (checked.objects, checked.diags)
 }
 
+/// A vault read, modelled and evaluated: everything [`with_loaded`] needs to plan it.
+pub struct Loaded {
+    vault: Vault,
+    grants: Grants,
+    diags: Diagnostics,
+}
+
+/// Reads, models and evaluates a vault.
+pub fn load(source: &VaultSource, settings: &RenderSettings) -> Loaded {
+    let (vault, diags) = load_vault(source, &settings.namespace);
+    let grants = evaluate(&vault);
+    Loaded {
+        vault,
+        grants,
+        diags,
+    }
+}
+
 /// Reads, checks and plans a vault, then hands `f` the plan (`None` when any error was found)
 /// and every error and warning. Objects are built only as they are written.
 pub fn with_plan<R>(
@@ -211,8 +229,20 @@ pub fn with_plan<R>(
     settings: &RenderSettings,
     f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
 ) -> R {
-    let (vault, mut diags) = load_vault(source, &settings.namespace);
-    let grants = evaluate(&vault);
+    with_loaded(load(source, settings), settings, f)
+}
+
+/// [`with_plan`] on a vault already [`load`]ed with the same settings.
+pub fn with_loaded<R>(
+    loaded: Loaded,
+    settings: &RenderSettings,
+    f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
+) -> R {
+    let Loaded {
+        vault,
+        grants,
+        mut diags,
+    } = loaded;
     match plan(&vault, &grants, settings) {
         Ok((plan, warnings)) => {
             diags.extend(warnings);
@@ -298,7 +328,24 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             );
         }
     };
-    let list = match krm::read(text) {
+    // A large ResourceList's items take a while to read: meanwhile, read the vault its
+    // functionConfig names, read ahead of the items. Used only if the whole ResourceList is valid
+    // and configures the very same run (so errors and output are as without the head start).
+    let (read, ahead) = std::thread::scope(|scope| {
+        let reading = scope.spawn(|| krm::read(text));
+        let ahead = krm::function_config_ahead(text)
+            .and_then(|fc| config::parse(Some(&fc)).ok())
+            .map(|cfg| {
+                let (source, settings) = (source_of(&cfg, cwd), settings_of(&cfg));
+                let loaded = load(&source, &settings);
+                (source, settings, loaded)
+            });
+        let read = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (read, ahead)
+    });
+    let list = match read {
         Ok(list) => list,
         Err(d) => return failed(Vec::new(), None, "", vec![*d].into()),
     };
@@ -307,12 +354,17 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         Err(diags) => return failed(list.items, list.function_config, &list.api_version, diags),
     };
     let settings = settings_of(&cfg);
+    let source = source_of(&cfg, cwd);
+    let loaded = match ahead {
+        Some((s, st, loaded)) if s == source && st == settings => loaded,
+        _ => load(&source, &settings),
+    };
     let ResourceList {
         api_version,
         items,
         function_config,
     } = list;
-    with_plan(&source_of(&cfg, cwd), &settings, |plan, mut diags| {
+    with_loaded(loaded, &settings, |plan, mut diags| {
         let Some(plan) = plan else {
             return failed(items, function_config, &api_version, diags);
         };

@@ -363,3 +363,37 @@ fn output_is_deterministic() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// Large ResourceLists are read in parallel pieces while the vault is read ahead of the items.
+/// They give exactly the output and errors of the same list read in one piece (a tab in a
+/// leading comment keeps the splitter away), and a re-run over the output changes nothing.
+#[test]
+fn large_resource_lists_match_the_one_piece_reading() {
+    let sb = Sandbox::vault();
+    sb.file("vault/kvstore/app", "k: v\n")
+        .file("vault/kvstore/db", "password: x\n")
+        .file("vault/access_control/alice", "**\n");
+    let mut many = String::new();
+    while many.len() < 300 << 10 {
+        many.push_str(PASS_THROUGH_ITEMS);
+    }
+    let mut bad = many.clone();
+    let middle = bad.len() / 2 + bad[bad.len() / 2..].find("\n- ").unwrap() + 1;
+    bad.insert_str(middle, "- just a string\n");
+    for items in [&many, &bad] {
+        let split = resource_list(items, FN_CONFIG);
+        let whole = format!("# one piece:\t\n{split}");
+        let a = run(sb.path(), &[], Some(split.as_bytes()), &[]);
+        let b = run(sb.path(), &[], Some(whole.as_bytes()), &[]);
+        assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
+        assert!(a.stdout == b.stdout, "outputs differ");
+        if std::ptr::eq(items, &many) {
+            assert_eq!(a.code, 0, "{}", a.stderr);
+            let again = run(sb.path(), &[], Some(a.stdout.as_bytes()), &[]);
+            assert!(again.stdout == a.stdout, "a re-run changed the output");
+        } else {
+            assert_eq!(a.code, 1);
+            assert!(a.stderr.contains("is not an object"), "{}", a.stderr);
+        }
+    }
+}

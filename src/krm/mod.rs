@@ -27,12 +27,25 @@ pub struct ResourceList {
     pub function_config: Option<Node>,
 }
 
+/// The caps on a ResourceList read from stdin.
+const LIMITS: Limits = Limits {
+    max_depth: crate::limits::RESOURCE_LIST_MAX_DEPTH,
+    max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
+};
+
+/// The functionConfig of a large ResourceList in the usual layout, read without its items, so
+/// that the work it configures can start while [`read`] parses the items. `None` for other
+/// inputs. Only a head start: [`read`] remains the authority, errors included.
+pub fn function_config_ahead(text: &str) -> Option<Node> {
+    let mut docs = split::head(text, &LIMITS)?;
+    docs.pop()?
+        .remove("functionConfig")
+        .filter(|n| !n.is_null())
+}
+
 /// Reads a ResourceList from stdin text. Errors never quote the input.
 pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
-    let limits = Limits {
-        max_depth: crate::limits::RESOURCE_LIST_MAX_DEPTH,
-        max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
-    };
+    let limits = LIMITS;
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
     let (mut docs, split_items) = match split::parse(text, &limits) {
         Some((docs, items)) => (docs, Some(items)),

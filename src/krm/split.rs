@@ -68,13 +68,28 @@ pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>
     for piece in parsed {
         items.extend(piece?);
     }
+    Some((rest(text, block_start, block_end, limits)?, items))
+}
+
+/// The documents of a large ResourceList in the usual layout, with an empty `items`: read
+/// without parsing any item. `None` for other inputs.
+pub fn head(text: &str, limits: &Limits) -> Option<Vec<Node>> {
+    if text.len() < MIN_SPLIT_BYTES {
+        return None;
+    }
+    let (block_start, block_end, _) = items_block(text)?;
+    rest(text, block_start, block_end, limits)
+}
+
+/// Parses the text around the `items:` block, with `items: []` in its place.
+fn rest(text: &str, block_start: usize, block_end: usize, limits: &Limits) -> Option<Vec<Node>> {
     let rest = format!("{}items: []\n{}", &text[..block_start], &text[block_end..]);
     let docs = parse_stream(&rest, limits).ok()?;
     if docs.len() != 1 {
         return None;
     }
     docs[0].get("items")?;
-    Some((docs, items))
+    Some(docs)
 }
 
 /// Where the `items:` line starts, where its block ends, and where each entry's `- ` line starts.
