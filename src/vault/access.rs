@@ -42,9 +42,14 @@ impl Bits {
     }
     fn ones(&self) -> impl Iterator<Item = usize> + '_ {
         self.0.iter().enumerate().flat_map(|(w, &word)| {
-            (0..64)
-                .filter(move |b| word & (1 << b) != 0)
-                .map(move |b| w * 64 + b)
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let b = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + b
+                })
+            })
         })
     }
 }
@@ -213,8 +218,7 @@ pub fn evaluate(vault: &Vault) -> Grants {
         bits
     });
 
-    let mut grants = Grants::default();
-    for user in &vault.users {
+    let per_user = par_map(&vault.users, |user| {
         let mut readable = Bits::new(n);
         let mut used = Vec::with_capacity(user.rules.len());
         for rule in &user.rules {
@@ -228,10 +232,13 @@ pub fn evaluate(vault: &Vault) -> Grants {
                 }
             }
         }
-        grants.readable.push(readable.ones().collect());
-        grants.rule_used.push(used);
+        (readable.ones().collect::<Vec<usize>>(), used)
+    });
+    let (readable, rule_used) = per_user.into_iter().unzip();
+    Grants {
+        readable,
+        rule_used,
     }
-    grants
 }
 
 /// The straightforward evaluation: every rule of every user against every secret.

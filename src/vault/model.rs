@@ -1,7 +1,7 @@
 //! The vault model: secrets with identities, names and data, users with rules. Built purely from
 //! the files [`super::walk`] read, with every naming, parsing and collision problem collected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
 use crate::par::par_map;
@@ -55,13 +55,16 @@ pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Node, secret_file::FilePro
 pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut vault = Vault::default();
-    let mut by_identity: BTreeMap<String, &str> = BTreeMap::new();
-    let mut by_name: BTreeMap<String, &str> = BTreeMap::new();
+    let mut by_identity: HashMap<String, &str> = HashMap::with_capacity(files.kvstore.len());
+    let mut by_name: HashMap<String, &str> = HashMap::with_capacity(files.kvstore.len());
     let mut candidates = Vec::with_capacity(files.kvstore.len());
-    for file in &files.kvstore {
+    let named = par_map(&files.kvstore, |file| {
         let inner = file.rel.strip_prefix("kvstore/").unwrap_or(&file.rel);
         let identity = identity(inner);
         let name = secret_name(&identity);
+        (identity, name)
+    });
+    for (file, (identity, name)) in files.kvstore.iter().zip(named) {
         if let Some(first) = by_identity.insert(identity.clone(), &file.rel) {
             diags.push(Diagnostic::error(
                 &file.rel,
