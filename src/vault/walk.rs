@@ -251,22 +251,20 @@ impl Walker<'_> {
             Ok(_) => {}
         }
         let mut out = Vec::new();
-        let top = match self.open_path(name) {
-            None => Top::Failed,
+        let walked = match self.open_path(name) {
+            None => false,
             Some((_, stat)) if FileType::from_raw_mode(stat.st_mode) != FileType::Directory => {
                 self.error(name, "must be a directory".into());
-                Top::Failed
+                false
             }
             Some((fd, stat)) => {
                 self.dir(fd.as_fd(), &stat, name, 1, &mut out);
-                Top::Read(Vec::new())
+                true
             }
         };
+        // Problems of a failed top folder are pending too: account for them either way.
         self.finish(&mut out);
-        match top {
-            Top::Read(_) => Top::Read(out),
-            other => other,
-        }
+        if walked { Top::Read(out) } else { Top::Failed }
     }
 
     /// Records a problem found while listing, in walk order.
