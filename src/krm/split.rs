@@ -8,7 +8,7 @@
 //! which also produces the error messages. Within the layout the tree equals the whole parse.
 
 use super::Item;
-use crate::par::par_map;
+use crate::par::par_map_pieces;
 use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
 
 /// Inputs smaller than this are parsed in one piece: splitting would not pay.
@@ -39,7 +39,7 @@ pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>
         max_alias_expansion: limits.max_alias_expansion / bounds.len(),
         ..*limits
     };
-    let parsed = par_map(&bounds, |&(from, to)| {
+    let parsed = par_map_pieces(&bounds, |&(from, to)| {
         let items = match parse_items(&text[from..to]) {
             Some(items) => items,
             None => {
