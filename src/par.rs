@@ -2,6 +2,7 @@
 //! patterns, writing objects). Results keep the input order, so output stays deterministic.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 /// Maps `f` over `items` on all available cores, preserving order. Small inputs (fewer than 64
@@ -16,6 +17,10 @@ pub fn par_map_pieces<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
 }
 
 /// Maps in parallel when there are at least `min_items` items and two cores.
+///
+/// Items are handed out in small blocks to whichever thread is free (the calling thread is one
+/// of them), so cheap and costly items may be mixed in any order: a static split would leave
+/// one core idle while the other works through the costly half.
 fn map_split<T: Sync, R: Send>(
     items: &[T],
     min_items: usize,
@@ -25,18 +30,35 @@ fn map_split<T: Sync, R: Send>(
     if threads < 2 || items.len() < min_items {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+    let block = (items.len() / (threads * 16)).max(1);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, Vec<R>)> = Vec::new();
+        loop {
+            let start = next.fetch_add(block, Ordering::Relaxed);
+            if start >= items.len() {
+                return done;
+            }
+            let end = (start + block).min(items.len());
+            done.push((start, items[start..end].iter().map(&f).collect()));
+        }
+    };
+    let mut blocks = thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(items.len()))
+            .map(|_| scope.spawn(work))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a worker thread panicked"))
-            .collect()
-    })
+        let mut blocks = work();
+        for h in helpers {
+            blocks.extend(h.join().expect("a worker thread panicked"));
+        }
+        blocks
+    });
+    blocks.sort_unstable_by_key(|(start, _)| *start);
+    let mut out = Vec::with_capacity(items.len());
+    for (_, results) in blocks {
+        out.extend(results);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -51,12 +73,39 @@ mod tests {
     }
 
     #[test]
-    fn pieces_run_on_more_than_one_thread() {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let ids = super::par_map_pieces(&[0, 1], |_| std::thread::current().id());
-        assert_eq!(ids.len(), 2);
-        if threads > 1 {
-            assert_ne!(ids[0], ids[1], "two pieces, two threads");
+    fn pieces_run_at_the_same_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::{Duration, Instant};
+        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+            return;
         }
+        // Each piece waits (up to 10 s) for the other to start: only parallel pieces both see it.
+        let started = AtomicUsize::new(0);
+        let both = super::par_map_pieces(&[0, 1], |_| {
+            started.fetch_add(1, Ordering::SeqCst);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while started.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            started.load(Ordering::SeqCst) == 2
+        });
+        assert_eq!(both, [true, true]);
+    }
+
+    #[test]
+    fn uneven_work_keeps_order() {
+        // Costly items at the end: handed out in blocks, gathered back in order.
+        let items: Vec<u64> = (0..5000).collect();
+        let f = |x: &u64| {
+            if *x > 4000 {
+                (0..2000).fold(*x, |a, b| a ^ b)
+            } else {
+                *x
+            }
+        };
+        assert_eq!(
+            super::par_map(&items, f),
+            items.iter().map(f).collect::<Vec<_>>()
+        );
     }
 }
