@@ -9,6 +9,8 @@
 //! every error message. Within the subset the tree is exactly the full parser's, line numbers
 //! included (checked by property tests and the `resource_list` fuzz target against it).
 
+use std::borrow::Cow;
+
 use super::node::{Node, Style, Value};
 
 /// Deepest nesting the fast path follows; deeper documents go to the full parser.
@@ -20,30 +22,44 @@ const MAX_KEY_BYTES: usize = 1024;
 /// Parses `text` as one block sequence (the entries of a ResourceList's `items:`, all at one
 /// indentation) into its entries, or `None` when the text is outside the subset.
 pub fn parse_items(text: &str) -> Option<Vec<Node>> {
-    // Without a final line break the full parser's end-of-stream position differs.
-    if !text.ends_with('\n') || !simple_chars(text) {
-        return None;
+    let (p, first) = Parser::new(text, Tree)?;
+    p.top(first)
+}
+
+/// Reads one entry of a block sequence (its `- ` line and the lines under it) for the strings
+/// at a few key paths, without building its tree: exactly what [`parse_items`] would find at
+/// those paths with [`Node::str_at`], and `None` wherever [`parse_items`] would not answer or
+/// the entry is not a single mapping.
+pub struct Skimmer<'p, const N: usize> {
+    paths: [&'p [&'p str]; N],
+    /// Every key name on the paths: mappings keep only values under these keys.
+    keys: Vec<&'p str>,
+}
+
+impl<'p, const N: usize> Skimmer<'p, N> {
+    /// A skimmer for these key paths.
+    pub fn new(paths: [&'p [&'p str]; N]) -> Self {
+        let mut keys: Vec<&str> = Vec::new();
+        for key in paths.iter().flat_map(|p| p.iter().copied()) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        Skimmer { paths, keys }
     }
-    let lines: Vec<&str> = text.split('\n').collect();
-    if lines
-        .iter()
-        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
-    {
-        return None;
-    }
-    let p = Parser { lines };
-    let first = p.next_content(0)?;
-    let indent = p.indent(first);
-    if !is_dash(&p.lines[first][indent..]) {
-        return None;
-    }
-    let (node, next) = p.seq(first, indent, 0)?;
-    if p.next_content(next).is_some() {
-        return None;
-    }
-    match node.value {
-        Value::Seq(items) => Some(items),
-        _ => None,
+
+    /// The strings at the paths of the entry `text`, or `None` (see [`Skimmer`]).
+    pub fn entry<'a>(&self, text: &'a str) -> Option<[Option<Cow<'a, str>>; N]> {
+        let (p, first) = Parser::new(text, Skim { keys: &self.keys })?;
+        let mut items = p.top(first)?;
+        if items.len() != 1 {
+            return None;
+        }
+        let item = items.pop()?;
+        if !matches!(item, Skimmed::Map(_)) {
+            return None;
+        }
+        Some(self.paths.map(|path| item.str_at(path, &self.keys)))
     }
 }
 
@@ -51,9 +67,12 @@ pub fn parse_items(text: &str) -> Option<Vec<Node>> {
 /// separators, no control characters.
 fn simple_chars(text: &str) -> bool {
     if text.is_ascii() {
-        return text
-            .bytes()
-            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b));
+        // Whole chunks at a time, without stopping early: the check vectorizes.
+        return text.as_bytes().chunks(64).all(|chunk| {
+            chunk.iter().fold(true, |ok, &b| {
+                ok & ((0x20..0x7f).contains(&b) | (b == b'\n'))
+            })
+        });
     }
     text.chars().all(|c| {
         c == '\n'
@@ -69,11 +88,181 @@ fn is_dash(body: &str) -> bool {
     body == "-" || body.starts_with("- ")
 }
 
-struct Parser<'a> {
-    lines: Vec<&'a str>,
+/// What the reader makes of what it reads: the tree ([`Tree`]), or only the values under a few
+/// keys ([`Skim`]). Both go through the one reader, so they accept exactly the same texts.
+trait Build<'a> {
+    /// A node.
+    type Node;
+    /// A mapping being read.
+    type Map: Default;
+    /// A sequence being read.
+    type Seq: Default;
+    fn scalar(&self, text: Cow<'a, str>, style: Style, line: usize) -> Self::Node;
+    fn entry(&self, map: &mut Self::Map, key: Self::Node, value: Self::Node);
+    fn map(&self, map: Self::Map, line: usize) -> Self::Node;
+    fn item(&self, seq: &mut Self::Seq, item: Self::Node);
+    fn seq(&self, seq: Self::Seq, line: usize) -> Self::Node;
+    /// The entries of a sequence read with [`Build::seq`], or `None` when its items were not kept.
+    fn items(&self, node: Self::Node) -> Option<Vec<Self::Node>>;
 }
 
-impl<'a> Parser<'a> {
+/// Builds the [`Node`] tree.
+struct Tree;
+
+impl<'a> Build<'a> for Tree {
+    type Node = Node;
+    type Map = Vec<(Node, Node)>;
+    type Seq = Vec<Node>;
+
+    fn scalar(&self, text: Cow<'a, str>, style: Style, line: usize) -> Node {
+        node(
+            Value::Scalar {
+                text: text.into_owned(),
+                style,
+            },
+            line,
+        )
+    }
+    fn entry(&self, map: &mut Self::Map, key: Node, value: Node) {
+        map.push((key, value));
+    }
+    fn map(&self, map: Self::Map, line: usize) -> Node {
+        node(Value::Map(map), line)
+    }
+    fn item(&self, seq: &mut Self::Seq, item: Node) {
+        seq.push(item);
+    }
+    fn seq(&self, seq: Self::Seq, line: usize) -> Node {
+        node(Value::Seq(seq), line)
+    }
+    fn items(&self, node: Node) -> Option<Vec<Node>> {
+        match node.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+/// Keeps scalars as read (borrowed where they need no unescaping) and, of mappings, only the
+/// first value under each of `keys` (as [`Node::get`] finds the first).
+struct Skim<'k> {
+    keys: &'k [&'k str],
+}
+
+/// What [`Skim`] keeps of a node.
+enum Skimmed<'a> {
+    Scalar(Cow<'a, str>),
+    /// A mapping: the values under wanted keys, by index into [`Skim::keys`].
+    Map(Vec<(usize, Skimmed<'a>)>),
+    /// A sequence, with its entries while they are few (the top level has one).
+    Seq(Vec<Skimmed<'a>>),
+}
+
+impl<'a> Skimmed<'a> {
+    fn str_at(&self, path: &[&str], keys: &[&str]) -> Option<Cow<'a, str>> {
+        let mut at = self;
+        for step in path {
+            let Skimmed::Map(entries) = at else {
+                return None;
+            };
+            let want = key_index(keys, step)?;
+            at = &entries.iter().find(|(k, _)| *k == want)?.1;
+        }
+        match at {
+            Skimmed::Scalar(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Where `key` is in `keys` (a handful: a length check rules out most at once).
+fn key_index(keys: &[&str], key: &str) -> Option<usize> {
+    keys.iter().position(|k| k.len() == key.len() && *k == key)
+}
+
+impl<'a> Build<'a> for Skim<'_> {
+    type Node = Skimmed<'a>;
+    type Map = Vec<(usize, Skimmed<'a>)>;
+    type Seq = Vec<Skimmed<'a>>;
+
+    fn scalar(&self, text: Cow<'a, str>, _: Style, _: usize) -> Skimmed<'a> {
+        Skimmed::Scalar(text)
+    }
+    fn entry(&self, map: &mut Self::Map, key: Skimmed<'a>, value: Skimmed<'a>) {
+        let Skimmed::Scalar(key) = key else { return };
+        if let Some(k) = key_index(self.keys, &key)
+            && !map.iter().any(|(seen, _)| *seen == k)
+        {
+            map.push((k, value));
+        }
+    }
+    fn map(&self, map: Self::Map, _: usize) -> Skimmed<'a> {
+        Skimmed::Map(map)
+    }
+    fn item(&self, seq: &mut Self::Seq, item: Skimmed<'a>) {
+        // Only the top level's entries are ever asked for, and one is all an entry has.
+        if seq.len() < 2 {
+            seq.push(item);
+        }
+    }
+    fn seq(&self, seq: Self::Seq, _: usize) -> Skimmed<'a> {
+        Skimmed::Seq(seq)
+    }
+    fn items(&self, node: Skimmed<'a>) -> Option<Vec<Skimmed<'a>>> {
+        match node {
+            Skimmed::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+struct Parser<'a, B> {
+    lines: Vec<&'a str>,
+    build: B,
+}
+
+impl<'a, B: Build<'a>> Parser<'a, B> {
+    /// A reader of `text` and its first line with content, a `- ` line; `None` when the text is
+    /// outside the subset at a glance.
+    fn new(text: &'a str, build: B) -> Option<(Self, usize)> {
+        // Without a final line break the full parser's end-of-stream position differs.
+        if !text.ends_with('\n') || !simple_chars(text) {
+            return None;
+        }
+        // Byte by byte: `str::split('\n')` pays a search set-up per (short) line.
+        let mut lines: Vec<&str> = Vec::new();
+        let mut start = 0;
+        for (at, &b) in text.as_bytes().iter().enumerate() {
+            if b == b'\n' {
+                lines.push(&text[start..at]);
+                start = at + 1;
+            }
+        }
+        lines.push(&text[start..]);
+        let marker = |l: &&str| match l.as_bytes().first() {
+            Some(b'-') => l.starts_with("---"),
+            Some(b'.') => l.starts_with("..."),
+            Some(b'%') => true,
+            _ => false,
+        };
+        if lines.iter().any(marker) {
+            return None;
+        }
+        let p = Parser { lines, build };
+        let first = p.next_content(0)?;
+        let indent = p.indent(first);
+        is_dash(&p.lines[first][indent..]).then_some((p, first))
+    }
+
+    /// The entries of the text as one block sequence starting at line `first`.
+    fn top(&self, first: usize) -> Option<Vec<B::Node>> {
+        let (node, next) = self.seq(first, self.indent(first), 0)?;
+        if self.next_content(next).is_some() {
+            return None;
+        }
+        self.build.items(node)
+    }
+
     fn indent(&self, i: usize) -> usize {
         let line = self.lines[i];
         line.len() - line.trim_start_matches(' ').len()
@@ -98,15 +287,15 @@ impl<'a> Parser<'a> {
 
     /// The empty (null) scalar of `key:` or `-` with nothing after it on line `at`: the full
     /// parser places it at the next token, the next line with content or the end.
-    fn empty(&self, at: usize) -> Node {
+    fn empty(&self, at: usize) -> B::Node {
         let line = self
             .next_content(at + 1)
             .map_or(self.lines.len(), |k| k + 1);
-        scalar(String::new(), Style::Plain, line)
+        self.build.scalar(Cow::Borrowed(""), Style::Plain, line)
     }
 
     /// A block node whose first line is `i`, at that line's indentation.
-    fn block(&self, i: usize, depth: usize) -> Option<(Node, usize)> {
+    fn block(&self, i: usize, depth: usize) -> Option<(B::Node, usize)> {
         let indent = self.indent(i);
         if is_dash(&self.lines[i][indent..]) {
             self.seq(i, indent, depth)
@@ -116,14 +305,15 @@ impl<'a> Parser<'a> {
     }
 
     /// A block sequence whose entries' dashes are at column `indent`, starting at line `i`.
-    fn seq(&self, i: usize, indent: usize, depth: usize) -> Option<(Node, usize)> {
+    fn seq(&self, i: usize, indent: usize, depth: usize) -> Option<(B::Node, usize)> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut items = Vec::new();
+        let mut items = B::Seq::default();
         let mut at = i;
         loop {
-            let body = &self.lines[at][indent..];
+            let line: &'a str = self.lines[at];
+            let body = &line[indent..];
             let rest = &body[1..];
             let content = rest.trim_start_matches(' ');
             let (item, next) = if content.is_empty() || content.starts_with('#') {
@@ -146,28 +336,30 @@ impl<'a> Parser<'a> {
                     self.inline_value(at, content, indent)?
                 }
             };
-            items.push(item);
+            self.build.item(&mut items, item);
             match self.next_content(next) {
                 Some(k) if self.indent(k) == indent && is_dash(&self.lines[k][indent..]) => at = k,
                 // Deeper lines are not ours; a key at this column may continue a parent
                 // mapping (`key:` then `- ` entries at the key's column), which checks it.
                 Some(k) if self.indent(k) > indent => return None,
-                _ => return Some((node(Value::Seq(items), i + 1), next)),
+                _ => return Some((self.build.seq(items, i + 1), next)),
             }
         }
     }
 
     /// A block mapping whose first key starts at column `col` of line `i` (after a `- ` when
     /// the mapping is a sequence entry) and whose other keys start lines at that column.
-    fn map_from(&self, i: usize, col: usize, depth: usize) -> Option<(Node, usize)> {
+    fn map_from(&self, i: usize, col: usize, depth: usize) -> Option<(B::Node, usize)> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut entries = Vec::new();
+        let mut entries = B::Map::default();
         let mut at = i;
         loop {
-            let body = &self.lines[at][col..];
-            let (key, rest) = parse_key(body, at + 1)?;
+            let line: &'a str = self.lines[at];
+            let body = &line[col..];
+            let (key, rest) = parse_key(body)?;
+            let key = self.build.scalar(key.0, key.1, at + 1);
             let after = rest.trim_start_matches(' ');
             let (value, next) = if after.is_empty() || after.starts_with('#') {
                 if !after.is_empty() && after.len() == rest.len() {
@@ -186,51 +378,49 @@ impl<'a> Parser<'a> {
                 }
                 self.inline_value(at, after, col)?
             };
-            entries.push((key, value));
+            self.build.entry(&mut entries, key, value);
             match self.next_content(next) {
                 Some(k) if self.indent(k) == col && !is_dash(&self.lines[k][col..]) => at = k,
                 Some(k) if self.indent(k) >= col => return None,
-                _ => return Some((node(Value::Map(entries), i + 1), next)),
+                _ => return Some((self.build.map(entries, i + 1), next)),
             }
         }
     }
 
     /// A value that starts on line `i` with `text` (trimmed at the start), in a collection whose
     /// entries are at column `parent`. Returns the node and the next line.
-    fn inline_value(&self, i: usize, text: &str, parent: usize) -> Option<(Node, usize)> {
+    fn inline_value(&self, i: usize, text: &'a str, parent: usize) -> Option<(B::Node, usize)> {
         let line = i + 1;
         let first = text.as_bytes()[0];
+        let scalar = |s, style| Some((self.build.scalar(s, style, line), i + 1));
         match first {
             b'"' => {
                 let (s, rest) = double_quoted(text)?;
                 end_of_value(rest)?;
-                Some((scalar(s, Style::Str, line), i + 1))
+                scalar(s, Style::Str)
             }
             b'\'' => {
                 let (s, rest) = single_quoted(text)?;
                 end_of_value(rest)?;
-                Some((scalar(s, Style::Str, line), i + 1))
+                scalar(s, Style::Str)
             }
             b'|' => self.literal(i, text, parent),
             b'{' | b'[' => {
-                let (value, rest) = match text.as_bytes().get(1) {
-                    Some(b'}') if first == b'{' => (Value::Map(Vec::new()), &text[2..]),
-                    Some(b']') if first == b'[' => (Value::Seq(Vec::new()), &text[2..]),
+                let empty = match text.as_bytes().get(1) {
+                    Some(b'}') if first == b'{' => self.build.map(B::Map::default(), line),
+                    Some(b']') if first == b'[' => self.build.seq(B::Seq::default(), line),
                     _ => return None,
                 };
-                end_of_value(rest)?;
-                Some((node(value, line), i + 1))
+                end_of_value(&text[2..])?;
+                Some((empty, i + 1))
             }
-            _ => {
-                let s = plain(text)?;
-                Some((scalar(s.to_string(), Style::Plain, line), i + 1))
-            }
+            _ => scalar(Cow::Borrowed(plain(text)?), Style::Plain),
         }
     }
 
     /// A literal block scalar (`|` or `|-`) whose header is `text` on line `i`, in a collection
     /// at column `parent`.
-    fn literal(&self, i: usize, text: &str, parent: usize) -> Option<(Node, usize)> {
+    fn literal(&self, i: usize, text: &str, parent: usize) -> Option<(B::Node, usize)> {
         let header = &text[1..];
         let (strip, comment) = match header.strip_prefix('-') {
             Some(c) => (true, c),
@@ -284,7 +474,10 @@ impl<'a> Parser<'a> {
         if !strip {
             s.push('\n');
         }
-        Some((scalar(s, Style::Str, at + 1), end - trailing_empty))
+        Some((
+            self.build.scalar(Cow::Owned(s), Style::Str, at + 1),
+            end - trailing_empty,
+        ))
     }
 }
 
@@ -301,11 +494,8 @@ fn key_end(body: &str) -> Option<usize> {
         }
         _ => {
             // The first `:` followed by a space or the end (a plain key may hold `a:b`).
-            let end = body
-                .match_indices(':')
-                .map(|(at, _)| at)
-                .find(|&at| matches!(body.as_bytes().get(at + 1), None | Some(b' ')))?;
-            Some(end)
+            let b = body.as_bytes();
+            (0..b.len()).find(|&at| b[at] == b':' && matches!(b.get(at + 1), None | Some(b' ')))
         }
     }
 }
@@ -315,8 +505,8 @@ fn colon_after(body: &str, rest: &str) -> Option<usize> {
     (after.is_empty() || after.starts_with(' ')).then_some(body.len() - rest.len())
 }
 
-/// A mapping key at the start of `body` and the text after its `:`.
-fn parse_key(body: &str, line: usize) -> Option<(Node, &str)> {
+/// A mapping key at the start of `body` (its text and style) and the text after its `:`.
+fn parse_key(body: &str) -> Option<((Cow<'_, str>, Style), &str)> {
     let end = key_end(body)?;
     if end > MAX_KEY_BYTES {
         return None;
@@ -324,9 +514,9 @@ fn parse_key(body: &str, line: usize) -> Option<(Node, &str)> {
     let text = &body[..end];
     let rest = &body[end + 1..];
     let key = match body.as_bytes()[0] {
-        b'"' => scalar(double_quoted(text)?.0, Style::Str, line),
-        b'\'' => scalar(single_quoted(text)?.0, Style::Str, line),
-        _ if plain(text) == Some(text) => scalar(text.to_string(), Style::Plain, line),
+        b'"' => (double_quoted(text)?.0, Style::Str),
+        b'\'' => (single_quoted(text)?.0, Style::Str),
+        _ if plain(text) == Some(text) => (Cow::Borrowed(text), Style::Plain),
         _ => return None,
     };
     Some((key, rest))
@@ -341,8 +531,22 @@ fn end_of_value(rest: &str) -> Option<()> {
 /// A plain scalar filling the rest of the line (a comment after ` #` cut off), or `None` when
 /// YAML could read it as anything but that text.
 fn plain(text: &str) -> Option<&str> {
-    let cut = text.find(" #").map_or(text, |at| &text[..at]);
-    let s = cut.trim_end_matches(' ');
+    // One pass for ` #` (where a comment starts) and `: ` before it (hot: no substring search).
+    let b = text.as_bytes();
+    let mut cut = b.len();
+    let mut colon_space = false;
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied();
+        match c {
+            b' ' if next == Some(b'#') => {
+                cut = i;
+                break;
+            }
+            b':' if next == Some(b' ') => colon_space = true,
+            _ => {}
+        }
+    }
+    let s = text[..cut].trim_end_matches(' ');
     let bytes = s.as_bytes();
     let first = *bytes.first()?;
     let indicator = matches!(
@@ -364,7 +568,7 @@ fn plain(text: &str) -> Option<&str> {
             | b'}'
     );
     let needs_next = matches!(first, b'-' | b'?' | b':') && bytes.get(1).is_none_or(|b| *b == b' ');
-    if indicator || needs_next || s.contains(": ") || s.ends_with(':') {
+    if indicator || needs_next || colon_space || s.ends_with(':') {
         return None;
     }
     Some(s)
@@ -372,13 +576,17 @@ fn plain(text: &str) -> Option<&str> {
 
 /// A double-quoted scalar at the start of `text` that closes on the same line: its value and the
 /// text after the closing quote. Unusual escapes are left to the full parser.
-fn double_quoted(text: &str) -> Option<(String, &str)> {
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
-    let mut out = String::new();
-    let mut chars = body.char_indices();
+    let close = body.bytes().position(|b| b == b'"' || b == b'\\')?;
+    if body.as_bytes()[close] == b'"' {
+        return Some((Cow::Borrowed(&body[..close]), &body[close + 1..]));
+    }
+    let mut out = String::from(&body[..close]);
+    let mut chars = body[close..].char_indices();
     while let Some((at, c)) = chars.next() {
         match c {
-            '"' => return Some((out, &body[at + 1..])),
+            '"' => return Some((Cow::Owned(out), &body[close + at + 1..])),
             '\\' => {
                 let (_, e) = chars.next()?;
                 let hex = |n: usize, chars: &mut std::str::CharIndices| -> Option<char> {
@@ -409,8 +617,12 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// A single-quoted scalar at the start of `text` that closes on the same line.
-fn single_quoted(text: &str) -> Option<(String, &str)> {
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
+    let first = body.bytes().position(|b| b == b'\'')?;
+    if !body[first + 1..].starts_with('\'') {
+        return Some((Cow::Borrowed(&body[..first]), &body[first + 1..]));
+    }
     let mut out = String::new();
     let mut from = 0;
     loop {
@@ -420,7 +632,7 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
             out.push('\'');
             from = at + 2;
         } else {
-            return Some((out, &body[at + 1..]));
+            return Some((Cow::Owned(out), &body[at + 1..]));
         }
     }
 }
@@ -431,10 +643,6 @@ fn node(value: Value, line: usize) -> Node {
         tag: None,
         line,
     }
-}
-
-fn scalar(text: String, style: Style, line: usize) -> Node {
-    node(Value::Scalar { text, style }, line)
 }
 
 /// The full parser's entries of `text` as one top-level block sequence.
