@@ -369,11 +369,10 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             return failed(items, function_config, &api_version, diags);
         };
         let summary = summary(plan, &settings);
-        let keys: Vec<krm::Key> = (0..plan.len())
-            .map(|i| {
-                let r = plan.resource_ref(i);
-                (r.kind, r.namespace.unwrap_or_default(), r.name)
-            })
+        let owned: Vec<_> = (0..plan.len()).map(|i| plan.key(i)).collect();
+        let keys: Vec<krm::KeyRef<'_>> = owned
+            .iter()
+            .map(|(kind, ns, name)| (*kind, ns.unwrap_or(""), name.as_ref()))
             .collect();
         let merged = match krm::merge(&items, &keys, &cfg.name) {
             Ok(merged) => merged,
@@ -383,6 +382,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             }
         };
         drop(keys);
+        drop(owned);
         let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
         results.push(Node::map([
             ("message", Node::string(summary)),

@@ -5,6 +5,7 @@
 //! Role (an empty `resourceNames` would grant every Secret). Every name is checked against every
 //! other of the same kind, so nothing is silently overwritten.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -499,47 +500,54 @@ impl Plan<'_> {
 
     /// apiVersion, kind, name and namespace of the `i`-th object, without building it.
     pub fn resource_ref(&self, i: usize) -> ResourceRef {
-        let (vault, ns) = (self.vault, &self.settings.namespace);
-        let (api_version, kind, name) = match self.items[i] {
-            Planned::Namespace => {
-                return ResourceRef {
-                    api_version: Namespace::API_VERSION.into(),
-                    kind: Namespace::KIND.into(),
-                    name: ns.clone(),
-                    namespace: None,
-                };
-            }
-            Planned::Secret(s) => (
-                Secret::API_VERSION,
-                Secret::KIND,
-                vault.secrets[s].name.clone(),
-            ),
-            Planned::ServiceAccount(u) => (
-                ServiceAccount::API_VERSION,
-                ServiceAccount::KIND,
-                vault.users[u].name.clone(),
-            ),
-            Planned::Token(u) => (
-                Secret::API_VERSION,
-                Secret::KIND,
-                format!("{}-token", vault.users[u].name),
-            ),
-            Planned::Role(u) => (
-                Role::API_VERSION,
-                Role::KIND,
-                role_name(&vault.users[u].name),
-            ),
-            Planned::RoleBinding(u) => (
-                RoleBinding::API_VERSION,
-                RoleBinding::KIND,
-                role_name(&vault.users[u].name),
-            ),
+        let (kind, namespace, name) = self.key(i);
+        let api_version = match self.items[i] {
+            Planned::Namespace => Namespace::API_VERSION,
+            Planned::Secret(_) | Planned::Token(_) => Secret::API_VERSION,
+            Planned::ServiceAccount(_) => ServiceAccount::API_VERSION,
+            Planned::Role(_) => Role::API_VERSION,
+            Planned::RoleBinding(_) => RoleBinding::API_VERSION,
         };
         ResourceRef {
             api_version: api_version.into(),
             kind: kind.into(),
-            name,
-            namespace: Some(ns.clone()),
+            name: name.into_owned(),
+            namespace: namespace.map(Into::into),
+        }
+    }
+
+    /// Kind, namespace (`None` for the Namespace) and name of the `i`-th object, borrowed from
+    /// the vault where it has them (every Secret and ServiceAccount): cheap enough to ask for
+    /// every object.
+    pub fn key(&self, i: usize) -> (&'static str, Option<&str>, Cow<'_, str>) {
+        let (vault, ns) = (self.vault, self.settings.namespace.as_str());
+        match self.items[i] {
+            Planned::Namespace => (Namespace::KIND, None, Cow::Borrowed(ns)),
+            Planned::Secret(s) => (
+                Secret::KIND,
+                Some(ns),
+                Cow::Borrowed(&vault.secrets[s].name),
+            ),
+            Planned::ServiceAccount(u) => (
+                ServiceAccount::KIND,
+                Some(ns),
+                Cow::Borrowed(&vault.users[u].name),
+            ),
+            Planned::Token(u) => (
+                Secret::KIND,
+                Some(ns),
+                Cow::Owned(format!("{}-token", vault.users[u].name)),
+            ),
+            Planned::Role(u) => (
+                Role::KIND,
+                Some(ns),
+                Cow::Owned(role_name(&vault.users[u].name)),
+            ),
+            Planned::RoleBinding(u) => (
+                RoleBinding::KIND,
+                Some(ns),
+                Cow::Owned(role_name(&vault.users[u].name)),
+            ),
         }
     }
 
@@ -585,13 +593,11 @@ impl Plan<'_> {
 
     /// Every (kind, namespace, name) must be unique among generated objects.
     fn check_clashes(&self) -> Result<(), Diagnostics> {
-        let mut seen: HashMap<(String, Option<String>, String), usize> =
-            HashMap::with_capacity(self.len());
+        let mut seen: HashMap<_, usize> = HashMap::with_capacity(self.len());
         let mut errors = Diagnostics::default();
         for i in 0..self.len() {
-            let r = self.resource_ref(i);
-            let key = (r.kind.clone(), r.namespace.clone(), r.name.clone());
-            if let Some(first) = seen.insert(key, i) {
+            if let Some(first) = seen.insert(self.key(i), i) {
+                let r = self.resource_ref(i);
                 let (a, b) = (self.source(first), self.source(i));
                 let (first_src, second_src) = if a <= b { (a, b) } else { (b, a) };
                 errors.push(

@@ -59,6 +59,7 @@ fn resource_list(data: &[u8]) {
         return;
     };
     assert!(kubevault::yaml::fast_path_agrees(text));
+    assert!(krm::read_agrees(text));
     if let Ok(list) = krm::read(text) {
         let n = list.items.len();
         let out = krm::write(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::{GENERATOR, MANAGED_BY};
-use crate::yaml::{Node, emit_seq_item_into};
+use crate::yaml::{Node, Skimmer, emit_seq_item_into, parse_items};
 
 /// One input item: what merging needs, its text as written back, and its tree where kubevault
 /// may have generated it.
@@ -16,7 +16,8 @@ pub struct Item {
     /// Kind, namespace and name.
     pub key: Key,
     /// The item as an entry of a top-level block sequence (`- apiVersion: ...`), exactly as a
-    /// ResourceList with it is written.
+    /// ResourceList with it is written: as it was read ([`Item::verbatim`]) or as our emitter
+    /// writes its tree ([`Item::new`]).
     pub text: String,
     /// The tree, kept only for items labelled as managed by kubevault: one may be replaced by a
     /// generated object, which takes over its bookkeeping annotations.
@@ -35,6 +36,47 @@ impl Item {
             text,
             node: managed.then_some(node),
         }
+    }
+
+    /// What [`Item::verbatim`] reads of an entry: the [`Key`] and the managed-by label.
+    pub fn skimmer() -> Skimmer<'static, 4> {
+        Skimmer::new([
+            &["kind"],
+            &["metadata", "namespace"],
+            &["metadata", "name"],
+            &["metadata", "labels", MANAGED_BY.0],
+        ])
+    }
+
+    /// The item of `entry`, one entry of a block sequence at column `indent` (its `- ` line and
+    /// every line up to the next entry), kept as written and moved to column 0: comments,
+    /// quoting and layout stay. `None` when the entry is not a mapping in the [`Skimmer`]'s
+    /// subset (parse it instead). Only items labelled as managed by kubevault get a tree.
+    pub fn verbatim(entry: &str, indent: usize, skimmer: &Skimmer<'_, 4>) -> Option<Item> {
+        let [kind, namespace, name, managed_by] = skimmer.entry(entry)?;
+        let node = if managed_by.as_deref() == Some(MANAGED_BY.1) {
+            Some(parse_items(entry)?.pop()?)
+        } else {
+            None
+        };
+        let owned = |s: Option<std::borrow::Cow<'_, str>>| s.unwrap_or_default().into_owned();
+        let text = if indent == 0 {
+            entry.to_string()
+        } else {
+            // Every line with content is at `indent` or deeper (the subset guarantees it);
+            // blank and comment lines may be less indented.
+            let mut text = String::with_capacity(entry.len());
+            for line in entry.split_inclusive('\n') {
+                let spaces = line.len() - line.trim_start_matches(' ').len();
+                text.push_str(&line[spaces.min(indent)..]);
+            }
+            text
+        };
+        Some(Item {
+            key: (owned(kind), owned(namespace), owned(name)),
+            text,
+            node,
+        })
     }
 
     /// True when kubevault generated this item with this generator name.
@@ -93,28 +135,49 @@ pub enum Merged {
     Generated(usize),
 }
 
+/// A [`Key`] borrowed: kind, namespace (empty when none) and name.
+pub type KeyRef<'a> = (&'a str, &'a str, &'a str);
+
 /// The output order: every input item in order (ours replaced or dropped), then the new
 /// generated objects, whose keys are `generated` (in output order).
 pub fn merge(
     items: &[Item],
-    generated: &[Key],
+    generated: &[KeyRef<'_>],
     generator: &str,
 ) -> Result<Vec<Merged>, Diagnostics> {
-    let mut slots: HashMap<&Key, Option<usize>> = HashMap::with_capacity(generated.len());
+    // Most pass-through items are of kinds kubevault never generates (Deployments,
+    // ConfigMaps...): when all are, nothing can be replaced or clash.
+    let mut kinds: Vec<&str> = Vec::new();
+    for (kind, _, _) in generated {
+        if !kinds.contains(kind) {
+            kinds.push(kind);
+        }
+    }
+    if !items
+        .iter()
+        .any(|item| kinds.contains(&item.key.0.as_str()))
+    {
+        return Ok((0..items.len())
+            .map(Merged::Input)
+            .chain((0..generated.len()).map(Merged::Generated))
+            .collect());
+    }
+    let mut slots: HashMap<KeyRef<'_>, Option<usize>> = HashMap::with_capacity(generated.len());
     for (i, k) in generated.iter().enumerate() {
-        slots.insert(k, Some(i));
+        slots.insert(*k, Some(i));
     }
     let mut errors = Diagnostics::default();
     let mut out = Vec::with_capacity(items.len() + generated.len());
     for (j, item) in items.iter().enumerate() {
         let k = &item.key;
+        let k: KeyRef<'_> = (&k.0, &k.1, &k.2);
         if item.is_ours(generator) {
-            if let Some(i) = slots.get_mut(k).and_then(Option::take) {
+            if let Some(i) = slots.get_mut(&k).and_then(Option::take) {
                 out.push(Merged::Replaces(i, j));
             }
             continue;
         }
-        if slots.contains_key(k) {
+        if slots.contains_key(&k) {
             let (kind, ns, name) = k;
             errors.push(Diagnostic::error(
                 "",
@@ -146,6 +209,7 @@ fn merge_items(
     generator: &str,
 ) -> Result<Vec<Node>, Diagnostics> {
     let keys: Vec<Key> = generated.iter().map(key).collect();
+    let keys: Vec<KeyRef<'_>> = keys.iter().map(|(k, ns, n)| (&**k, &**ns, &**n)).collect();
     let list: Vec<Item> = items.iter().cloned().map(Item::new).collect();
     let merged = merge(&list, &keys, generator)?;
     let mut items: Vec<Option<Node>> = items.into_iter().map(Some).collect();

@@ -1,11 +1,12 @@
 //! The KRM function wire format: a `ResourceList` in, the same items plus ours and flat
-//! `results` out. Items stay untyped YAML trees with every annotation.
+//! `results` out. Items pass through as text with every annotation: as written where they are
+//! in the usual block style, else as our emitter writes their untyped YAML tree.
 
 mod merge;
 mod results;
 mod split;
 
-pub use merge::{Item, Key, Merged, key, merge, with_bookkeeping_of};
+pub use merge::{Item, Key, KeyRef, Merged, key, merge, with_bookkeeping_of};
 pub use results::result_node;
 
 use crate::diag::Diagnostic;
@@ -33,21 +34,82 @@ const LIMITS: Limits = Limits {
     max_alias_expansion: crate::limits::RESOURCE_LIST_MAX_ALIAS_EXPANSION,
 };
 
-/// The functionConfig of a large ResourceList in the usual layout, read without its items, so
-/// that the work it configures can start while [`read`] parses the items. `None` for other
-/// inputs. Only a head start: [`read`] remains the authority, errors included.
+/// The functionConfig of a large ResourceList, found without reading its items (the last
+/// `functionConfig:` line at column 0 and the lines under it), so that the work it configures
+/// can start while [`read`] reads the items. `None` for small inputs or where there is none.
+/// Only a head start: [`read`] remains the authority, errors included.
 pub fn function_config_ahead(text: &str) -> Option<Node> {
-    let mut docs = split::head(text, &LIMITS)?;
+    const KEY: &str = "functionConfig:";
+    if text.len() < split::MIN_SPLIT_BYTES {
+        return None;
+    }
+    let start = if text.starts_with(KEY) {
+        0
+    } else {
+        text.rfind("\nfunctionConfig:")? + 1
+    };
+    // To the next line at column 0 with content (another top-level key, or the document's end).
+    let mut end = start
+        + text[start..]
+            .find('\n')
+            .map_or(text.len() - start, |n| n + 1);
+    while end < text.len() {
+        let line_end = text[end..].find('\n').map_or(text.len(), |n| end + n + 1);
+        match text.as_bytes()[end] {
+            b' ' | b'#' | b'\n' => end = line_end,
+            _ => break,
+        }
+    }
+    let mut docs = parse_stream(&text[start..end], &LIMITS).ok()?;
     docs.pop()?
         .remove("functionConfig")
         .filter(|n| !n.is_null())
 }
 
 /// Reads a ResourceList from stdin text. Errors never quote the input.
+///
+/// In the layout orchestrators write, items are read entry by entry, and the ones in the
+/// common block style are kept as written (see `split`); anything else is parsed as a whole.
 pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
+    read_as(text, true)
+}
+
+/// [`read`]'s contract, for tests and fuzz targets: reading entry by entry gives what the full
+/// parser reads from the whole text: the same errors, or the same items, each item's text
+/// saying what the full parser's tree says.
+#[doc(hidden)]
+pub fn read_agrees(text: &str) -> bool {
+    let reread = |item: &Item| -> Option<String> {
+        let mut docs = parse_stream(&item.text, &LIMITS).ok()?;
+        let Value::Seq(mut entries) = docs.pop()?.value else {
+            return None;
+        };
+        (docs.is_empty() && entries.len() == 1).then(|| emit_document(&entries.remove(0)))
+    };
+    match (read_as(text, true), read_as(text, false)) {
+        (Ok(a), Ok(b)) => {
+            let emitted = |n: &Option<Node>| n.as_ref().map(emit_document);
+            a.api_version == b.api_version
+                && emitted(&a.function_config) == emitted(&b.function_config)
+                && a.items.len() == b.items.len()
+                && a.items.iter().zip(&b.items).all(|(a, b)| {
+                    a.key == b.key
+                        && emitted(&a.node) == emitted(&b.node)
+                        && reread(a).is_some()
+                        && reread(a) == reread(b)
+                })
+        }
+        (Err(a), Err(b)) => a.message == b.message,
+        _ => false,
+    }
+}
+
+/// [`read`], entry by entry where the layout allows (`entries`) or always as a whole.
+fn read_as(text: &str, entries: bool) -> Result<ResourceList, Box<Diagnostic>> {
     let limits = LIMITS;
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
-    let (mut docs, split_items) = match split::parse(text, &limits) {
+    let split = entries.then(|| split::parse(text, &limits)).flatten();
+    let (mut docs, split_items) = match split {
         Some((docs, items)) => (docs, Some(items)),
         None => (
             parse_stream(text, &limits)
@@ -78,12 +140,10 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
         (None, None) => Vec::new(),
         (None, Some(n)) if n.is_null() => Vec::new(),
         (None, Some(n)) => match &mut n.value {
-            Value::Seq(items) => {
-                let items = std::mem::take(items);
-                par_map(&items, |item| {
-                    item.as_map().map(|_| Item::new(item.clone()))
-                })
-            }
+            Value::Seq(items) => std::mem::take(items)
+                .into_iter()
+                .map(|item| item.as_map().is_some().then(|| Item::new(item)))
+                .collect(),
             _ => return Err(bad("`items` must be a list".into())),
         },
     };
@@ -121,10 +181,10 @@ pub fn write(
     .concat()
 }
 
-/// Writes a ResourceList like [`write`], with the items given as a [`merge`] order: input items
+/// Writes a ResourceList like [`write`](fn@write), with the items given as a [`merge`] order: input items
 /// by index, generated objects written by `write_generated(i, out)` as items of a top-level
 /// sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with that
-/// item's bookkeeping). The same bytes as [`write`] on the merged trees; items are written in
+/// item's bookkeeping). The same bytes as [`write`](fn@write) on the merged trees; items are written in
 /// parallel chunks and returned as parts to print one after the other.
 pub fn write_merged(
     api_version: &str,

@@ -1,95 +1,138 @@
-//! Parallel parsing of a large ResourceList: its `items:` block sequence is cut at the entries'
-//! `- ` lines and the pieces are parsed on every core.
+//! Reading a ResourceList in the layout orchestrators write: its `items:` block sequence is cut
+//! at the entries' `- ` lines, and each entry is read on its own (large inputs in pieces, on
+//! every core).
 //!
-//! Orchestrators write ResourceLists in one layout (a block sequence under a column-0 `items:`),
-//! and parsing thousands of pass-through items is most of KRM mode's extra cost. [`parse`] only
-//! handles that layout and returns `None` for anything else, or when any piece does not parse on
-//! its own (an alias to an anchor in another item, say); the caller then parses the whole text,
-//! which also produces the error messages. Within the layout the tree equals the whole parse.
+//! An entry in the common block style ([`Skimmer`](crate::yaml::Skimmer): plain, quoted and literal scalars, no
+//! anchors, tags or flow collections) is not parsed into a tree at all: its key fields are read
+//! and its text is kept as written, comments and quoting included (only re-indented to the
+//! output's column). Other entries are parsed, by piece, and written by our emitter. [`parse`]
+//! returns `None` for any other layout, or when the pieces do not add up to the whole (an
+//! alias to an anchor elsewhere whose whole parse differs, say); the caller then parses the
+//! whole text, which also produces the error messages.
+
+use std::ops::Range;
 
 use super::Item;
 use crate::par::par_map_pieces;
 use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
 
-/// Inputs smaller than this are parsed in one piece: splitting would not pay.
-const MIN_SPLIT_BYTES: usize = 256 << 10;
+/// Inputs smaller than this are read in one piece: splitting would not pay.
+pub const MIN_SPLIT_BYTES: usize = 256 << 10;
 
 /// The ResourceList's documents with an empty `items`, and the items (`None` for one that is
-/// not a mapping), parsed in pieces; `None`: parse the whole text instead.
+/// not a mapping); `None`: parse the whole text instead.
 pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>>)> {
-    if text.len() < MIN_SPLIT_BYTES {
-        return None;
-    }
     let (block_start, block_end, entries) = items_block(text)?;
-    let pieces = std::thread::available_parallelism().map_or(1, usize::from) * 4;
-    let per_piece = entries.len().div_ceil(pieces).max(1);
-    let bounds: Vec<(usize, usize)> = entries
-        .chunks(per_piece)
+    let docs = rest(text, block_start, block_end, limits)?;
+    let indent = text[entries[0]..].len() - text[entries[0]..].trim_start_matches(' ').len();
+    let ranges: Vec<Range<usize>> = entries
+        .iter()
         .enumerate()
-        .map(|(i, chunk)| {
-            let end = entries
-                .get((i + 1) * per_piece)
-                .copied()
-                .unwrap_or(block_end);
-            (chunk[0], end)
-        })
+        .map(|(i, &from)| from..entries.get(i + 1).copied().unwrap_or(block_end))
         .collect();
+    let pieces = if text.len() < MIN_SPLIT_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from) * 4
+    };
+    let groups: Vec<&[Range<usize>]> = ranges.chunks(ranges.len().div_ceil(pieces)).collect();
     // The pieces share the alias-expansion budget: splitting must never allow more expansion.
     let piece_limits = Limits {
-        max_alias_expansion: limits.max_alias_expansion / bounds.len(),
+        max_alias_expansion: limits.max_alias_expansion / groups.len(),
         ..*limits
     };
-    let parsed = par_map_pieces(&bounds, |&(from, to)| {
-        let items = match parse_items(&text[from..to]) {
-            Some(items) => items,
-            None => {
-                let mut docs = parse_stream(&text[from..to], &piece_limits).ok()?;
-                match (docs.len(), docs.pop()) {
-                    (
-                        1,
-                        Some(Node {
-                            value: Value::Seq(items),
-                            ..
-                        }),
-                    ) => items,
-                    _ => return None,
-                }
-            }
-        };
-        // Written while the tree is at hand, on this thread; most trees are dropped here.
-        Some(
-            items
-                .into_iter()
-                .map(|item| item.as_map().is_some().then(|| Item::new(item)))
-                .collect::<Vec<_>>(),
-        )
+    let skimmer = Item::skimmer();
+    let read = par_map_pieces(&groups, |group| {
+        let mut entries: Vec<Entry> = group
+            .iter()
+            .map(
+                |r| match Item::verbatim(&text[r.clone()], indent, &skimmer) {
+                    Some(item) => Entry::Item(item),
+                    None => Entry::Unread,
+                },
+            )
+            .collect();
+        if entries.iter().any(|e| matches!(e, Entry::Unread)) {
+            let piece = &text[group[0].start..group[group.len() - 1].end];
+            let trees =
+                parse_items(piece).or_else(|| seq_of(parse_stream(piece, &piece_limits).ok()?));
+            fill(&mut entries, trees);
+        }
+        entries
     });
-    let mut items = Vec::with_capacity(entries.len());
-    for piece in parsed {
-        items.extend(piece?);
+    let mut entries: Vec<Entry> = read.into_iter().flatten().collect();
+    if entries.iter().any(|e| matches!(e, Entry::Unread)) {
+        // A piece did not parse on its own: the whole parse settles it.
+        let mut whole = parse_stream(text, limits).ok()?;
+        let items = match whole.as_mut_slice() {
+            [doc] => seq_of(vec![doc.remove("items")?]),
+            _ => None,
+        };
+        if !fill(&mut entries, items) {
+            return None;
+        }
     }
-    Some((rest(text, block_start, block_end, limits)?, items))
+    let items = entries
+        .into_iter()
+        .map(|e| match e {
+            Entry::Item(item) => Some(item),
+            _ => None,
+        })
+        .collect();
+    Some((docs, items))
 }
 
-/// The documents of a large ResourceList in the usual layout, with an empty `items`: read
-/// without parsing any item. `None` for other inputs.
-pub fn head(text: &str, limits: &Limits) -> Option<Vec<Node>> {
-    if text.len() < MIN_SPLIT_BYTES {
-        return None;
+/// One entry of the `items:` block as read so far.
+enum Entry {
+    Item(Item),
+    NotAnObject,
+    /// Outside the fast subset: its tree is needed.
+    Unread,
+}
+
+/// The entries of a sequence that is the only document.
+fn seq_of(mut docs: Vec<Node>) -> Option<Vec<Node>> {
+    match (docs.len(), docs.pop()) {
+        (
+            1,
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }),
+        ) => Some(items),
+        _ => None,
     }
-    let (block_start, block_end, _) = items_block(text)?;
-    rest(text, block_start, block_end, limits)
+}
+
+/// Reads the unread entries from their trees, given the trees of all the entries; false when
+/// there are none or not one per entry (the entries were not cut where YAML sees items).
+fn fill(entries: &mut [Entry], trees: Option<Vec<Node>>) -> bool {
+    let Some(trees) = trees.filter(|t| t.len() == entries.len()) else {
+        return false;
+    };
+    for (entry, tree) in entries.iter_mut().zip(trees) {
+        if matches!(entry, Entry::Unread) {
+            *entry = match tree.as_map() {
+                Some(_) => Entry::Item(Item::new(tree)),
+                None => Entry::NotAnObject,
+            };
+        }
+    }
+    true
 }
 
 /// Parses the text around the `items:` block, with `items: []` in its place.
 fn rest(text: &str, block_start: usize, block_end: usize, limits: &Limits) -> Option<Vec<Node>> {
     let rest = format!("{}items: []\n{}", &text[..block_start], &text[block_end..]);
     let docs = parse_stream(&rest, limits).ok()?;
-    if docs.len() != 1 {
-        return None;
+    // The `items: []` put in must be the list's only `items` (a second one, or one inside a
+    // scalar, would make the whole parse read other items).
+    let entries = docs.first()?.as_map()?;
+    let mut items = entries.iter().filter(|(k, _)| k.as_str() == Some("items"));
+    match (docs.len(), items.next(), items.next()) {
+        (1, Some((_, v)), None) if v.as_seq().is_some_and(<[Node]>::is_empty) => Some(docs),
+        _ => None,
     }
-    docs[0].get("items")?;
-    Some(docs)
 }
 
 /// Where the `items:` line starts, where its block ends, and where each entry's `- ` line starts.
@@ -103,8 +146,19 @@ fn items_block(text: &str) -> Option<(usize, usize, Vec<usize>)> {
     let mut indent = None;
     let mut entries = Vec::new();
     while at < text.len() {
-        let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+        let line_end = text.as_bytes()[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| at + n + 1);
         let line = &text[at..line_end];
+        // Most lines are deeper than the entries (or blank): more than `indent` spaces.
+        if let Some(i) = indent
+            && line.len() > i
+            && line.as_bytes()[..=i].iter().all(|&b| b == b' ')
+        {
+            at = line_end;
+            continue;
+        }
         let content = line.trim_start_matches(' ');
         let spaces = line.len() - content.len();
         let blank = content.trim_end().is_empty() || content.starts_with('#');
@@ -134,7 +188,8 @@ mod tests {
     use super::*;
     use crate::yaml::{emit_document, emit_seq_item_into};
 
-    /// The documents (items emptied) and the items, each written, from the whole parse.
+    /// The documents (items emptied) and the items, each written by our emitter, from the
+    /// whole parse.
     fn whole(text: &str) -> Vec<String> {
         let mut docs = parse_stream(text, &Limits::default()).unwrap();
         let mut out = Vec::new();
@@ -151,40 +206,93 @@ mod tests {
         out
     }
 
+    /// Like [`whole`], from [`parse`]: each item's text read back and written by our emitter,
+    /// so that items kept as written compare by what they say.
     fn split(text: &str) -> Option<Vec<String>> {
         parse(text, &Limits::default()).map(|(docs, items)| {
             let mut out: Vec<String> = items
                 .into_iter()
-                .map(|i| i.map(|i| i.text).unwrap_or_default())
+                .map(|i| i.map(|i| rewritten(&i.text)).unwrap_or_default())
                 .collect();
             out.extend(docs.iter().map(emit_document));
             out
         })
     }
 
+    /// An item's text (a one-entry block sequence) as our emitter writes it.
+    fn rewritten(item: &str) -> String {
+        let mut docs = parse_stream(item, &Limits::default()).unwrap();
+        let Value::Seq(mut entries) = docs.remove(0).value else {
+            panic!("not a sequence: {item}");
+        };
+        assert_eq!(entries.len(), 1, "{item}");
+        let mut text = String::new();
+        emit_seq_item_into(&mut text, &entries.remove(0), 0);
+        text
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        parse(text, &Limits::default())
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|i| i.map(|i| i.text).unwrap_or_default())
+            .collect()
+    }
+
+    /// `items` with `indent` before every line that is not empty.
+    fn indented(items: &str, indent: &str) -> String {
+        let mut text = String::new();
+        for line in items.lines() {
+            if !line.is_empty() {
+                text.push_str(indent);
+            }
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// A ResourceList large enough to be read in pieces, of `items` again and again.
     fn big(items: &str, indent: &str) -> String {
         let mut text =
             String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
         while text.len() < MIN_SPLIT_BYTES {
-            for line in items.lines() {
-                text.push_str(indent);
-                text.push_str(line);
-                text.push('\n');
-            }
+            text.push_str(&indented(items, indent));
         }
         text + "functionConfig:\n  kind: KubeVault\n  metadata: {name: x}\nresults: []\n"
     }
 
+    const ITEMS: &str = "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # comment\n  data:\n    s: |\n      - not an item\n      items:\n\n      x\n    n: 1.10\n    q: 'yes'\n# a comment between items\n-\n  kind: Odd\n- [1, 2]\n- {flow: mapping}\n- k: &anchor v\n";
+
     #[test]
-    fn pieces_equal_the_whole_parse() {
-        let item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # comment\n  data:\n    s: |\n      - not an item\n      items:\n    n: 1.10\n# a comment between items\n-\n  kind: Odd\n- [1, 2]\n";
-        for indent in ["", "  "] {
-            let text = big(item, indent);
+    fn pieces_read_what_the_whole_parse_reads() {
+        for indent in ["", "  ", "    "] {
+            let text = big(ITEMS, indent);
             assert_eq!(
                 split(&text).as_deref(),
                 Some(whole(&text).as_slice()),
                 "indent {indent:?}"
             );
+            let small = format!("items:\n{}", indented(ITEMS, indent));
+            assert_eq!(split(&small), Some(whole(&small)), "indent {indent:?}");
+        }
+    }
+
+    #[test]
+    fn entries_in_the_common_style_are_kept_as_written() {
+        for indent in ["", "  "] {
+            let texts = texts(&big(ITEMS, indent));
+            // Moved to column 0, comments and quoting kept, up to the next entry.
+            assert_eq!(
+                texts[0],
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # comment\n  data:\n    s: |\n      - not an item\n      items:\n\n      x\n    n: 1.10\n    q: 'yes'\n# a comment between items\n"
+            );
+            assert_eq!(texts[1], "-\n  kind: Odd\n");
+            assert_eq!(texts[2], "", "not an object");
+            // Outside the subset: written by our emitter.
+            assert_eq!(texts[3], "- flow: mapping\n");
+            assert_eq!(texts[4], "- k: v\n");
         }
     }
 
@@ -192,14 +300,86 @@ mod tests {
     fn other_layouts_parse_whole() {
         let flow = format!("apiVersion: v1\nitems: [{}]\n", "{a: 1}, ".repeat(40_000));
         assert!(split(&flow).is_none());
-        let alias = big("- &a {k: v}\n- *a\n", "").replacen("- &a {k: v}\n", "- &b {k: v}\n", 1);
-        let pieces = split(&alias);
-        if let Some(pieces) = pieces {
-            assert_eq!(pieces, whole(&alias));
-        }
+        // An alias to an anchor in another piece: the whole parse settles that piece.
+        let alias = big("- k: v\n", "").replacen("- k: v\n", "- &b {k: v}\n", 1) + "";
+        let alias = alias.replacen("results: []\n", "", 1);
+        let at = alias.find("functionConfig").unwrap();
+        let alias = format!("{}- *b\n{}", &alias[..at], &alias[at..]);
+        assert_eq!(split(&alias), Some(whole(&alias)));
         assert!(
-            split("items:\n- a\n").is_none(),
-            "small inputs are not split"
+            split("items:\n- a\n").is_some(),
+            "small inputs are read entry by entry"
         );
+        assert!(
+            split("items:\n- a: [\n").is_none(),
+            "the whole parse reports errors"
+        );
+    }
+
+    /// Random ResourceLists in and around the usual layout, small and (now and then) large
+    /// enough for pieces: reading entry by entry always agrees with the whole parse.
+    #[test]
+    fn random_lists_read_as_the_whole_parse_reads() {
+        const ENTRIES: &[&str] = &[
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data: {}\n",
+            "- kind: Secret\n  metadata:\n    name: s # c\n    namespace: 'ns'\n",
+            "- kind: Secret\n  metadata:\n    name: \"s\"\n    namespace: ns\n    labels:\n      app.kubernetes.io/managed-by: kubevault\n    annotations:\n      kubevault.dev/generator: g\n      config.kubernetes.io/path: 'x.yaml'\n",
+            "- kind: Role\n  metadata:\n    labels: {}\n    name: |\n      odd\n",
+            "- metadata:\n    name: n\n    name: dup\n  kind: K\n  kind: L\n",
+            "-\n  kind: Deployment\n\n  spec:\n    x: |-\n      a\n\n      b\n",
+            "# a comment\n",
+            "\n",
+            "- kind: K\n  metadata: {name: q}\n  data:\n    s: \"a\\tb\\u00e9\"\n    t: 'it''s'\n",
+            "- kind: ConfigMap\n  data:\n    k: >\n      folded\n",
+        ];
+        // Outside the common style, or not valid at all: picked 1 in 6.
+        const ODD: &[&str] = &[
+            "- &a\n  kind: A\n",
+            "- *a\n",
+            "- {kind: Flow, metadata: {name: f}}\n",
+            "- [1, 2]\n",
+            "- plain\n",
+            "- kind: !t Tagged\n",
+            "- kind: K\n  metadata:\n\tname: tab\n",
+            "- kind: \"unterminated\n",
+            "- kind: K\n- - nested\n",
+        ];
+        const HEADS: &[&str] = &[
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
+            "kind: ResourceList\napiVersion: config.kubernetes.io/v1beta1\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n",
+            "# head\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
+            "---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
+        ];
+        const TAILS: &[&str] = &[
+            "",
+            "functionConfig:\n  kind: KubeVault\n  metadata: {name: g}\n",
+            "results: []\n",
+            "items:\n- kind: Second\n",
+            "---\nkind: Other\n",
+            "functionConfig: {kind: X}",
+        ];
+        let mut rng = crate::vault::test_rng::Rng(11);
+        for case in 0..400 {
+            let indent = rng.pick(&["", "", "  ", "    "]);
+            let mut block = String::new();
+            for _ in 0..1 + rng.next() % 6 {
+                let odd = rng.next().is_multiple_of(6);
+                block.push_str(&indented(rng.pick(if odd { ODD } else { ENTRIES }), indent));
+            }
+            let mut items = block.clone();
+            if case % 40 == 0 {
+                while items.len() < MIN_SPLIT_BYTES {
+                    items.push_str(&block);
+                }
+            }
+            let (head, tail) = if rng.next().is_multiple_of(4) {
+                (rng.pick(HEADS), rng.pick(TAILS))
+            } else {
+                (HEADS[0], TAILS[1])
+            };
+            let text = format!("{head}items:\n{items}{tail}");
+            assert!(super::super::read_agrees(&text), "case {case}:\n{text}");
+        }
     }
 }
