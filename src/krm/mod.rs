@@ -71,7 +71,7 @@ pub fn function_config_ahead(text: &str) -> Option<Node> {
 /// In the layout orchestrators write, items are read entry by entry, and the ones in the
 /// common block style are kept as written (see `split`); anything else is parsed as a whole.
 pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
-    read_as(text, true)
+    read_as(text, Some(None))
 }
 
 /// [`read`]'s contract, for tests and fuzz targets: reading entry by entry gives what the full
@@ -79,6 +79,17 @@ pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
 /// saying what the full parser's tree says.
 #[doc(hidden)]
 pub fn read_agrees(text: &str) -> bool {
+    // As it is read, and with every entry a piece of its own (large lists are read in pieces).
+    [Some(None), Some(Some(usize::MAX))]
+        .into_iter()
+        .all(|pieces| agree(read_as(text, pieces), read_as(text, None)))
+}
+
+/// Two readings of one ResourceList: the same error, or items saying the same.
+fn agree(
+    a: Result<ResourceList, Box<Diagnostic>>,
+    b: Result<ResourceList, Box<Diagnostic>>,
+) -> bool {
     let reread = |item: &Item| -> Option<String> {
         let mut docs = parse_stream(&item.text, &LIMITS).ok()?;
         let Value::Seq(mut entries) = docs.pop()?.value else {
@@ -86,7 +97,7 @@ pub fn read_agrees(text: &str) -> bool {
         };
         (docs.is_empty() && entries.len() == 1).then(|| emit_document(&entries.remove(0)))
     };
-    match (read_as(text, true), read_as(text, false)) {
+    match (a, b) {
         (Ok(a), Ok(b)) => {
             let emitted = |n: &Option<Node>| n.as_ref().map(emit_document);
             a.api_version == b.api_version
@@ -104,11 +115,12 @@ pub fn read_agrees(text: &str) -> bool {
     }
 }
 
-/// [`read`], entry by entry where the layout allows (`entries`) or always as a whole.
-fn read_as(text: &str, entries: bool) -> Result<ResourceList, Box<Diagnostic>> {
+/// [`read`]: entry by entry where the layout allows, in `Some(pieces)` (`Some(None)`: as many
+/// as pay), or (`None`) always as a whole.
+fn read_as(text: &str, pieces: Option<Option<usize>>) -> Result<ResourceList, Box<Diagnostic>> {
     let limits = LIMITS;
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
-    let split = entries.then(|| split::parse(text, &limits)).flatten();
+    let split = pieces.and_then(|pieces| split::parse(text, &limits, pieces));
     let (mut docs, split_items) = match split {
         Some((docs, items)) => (docs, Some(items)),
         None => (
@@ -166,26 +178,20 @@ pub fn write(
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> String {
-    let merged: Vec<Merged> = (0..items.len()).map(Merged::Input).collect();
-    let none = |_: usize, _: &mut String| unreachable!("no generated objects");
-    let no_node = |_: usize| -> Node { unreachable!("no generated objects") };
-    write_merged(
-        api_version,
-        items,
-        &merged,
-        &none,
-        &no_node,
-        function_config,
-        results,
-    )
-    .concat()
+    let texts: String = items.iter().map(|item| item.text.as_str()).collect();
+    let parts = if items.is_empty() {
+        vec![]
+    } else {
+        vec![texts]
+    };
+    around(api_version, parts, function_config, results).concat()
 }
 
-/// Writes a ResourceList like [`write`](fn@write), with the items given as a [`merge`] order: input items
-/// by index, generated objects written by `write_generated(i, out)` as items of a top-level
-/// sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with that
-/// item's bookkeeping). The same bytes as [`write`](fn@write) on the merged trees; items are written in
-/// parallel chunks and returned as parts to print one after the other.
+/// Writes a ResourceList like [`write`](fn@write), with the items given as a [`merge`] order:
+/// input items by index, generated objects written by `write_generated(i, out)` as items of a
+/// top-level sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with
+/// that item's bookkeeping). Items are written in parallel chunks and returned as parts to print
+/// one after the other.
 pub fn write_merged(
     api_version: &str,
     items: &[Item],
@@ -195,25 +201,6 @@ pub fn write_merged(
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> Vec<String> {
-    let api_version = if API_VERSIONS.contains(&api_version) {
-        api_version
-    } else {
-        API_VERSIONS[0]
-    };
-    if merged.is_empty() {
-        let mut entries = vec![
-            ("apiVersion", Node::string(api_version)),
-            ("kind", Node::string("ResourceList")),
-            ("items", Node::seq(Vec::new())),
-        ];
-        if let Some(fc) = function_config {
-            entries.push(("functionConfig", fc));
-        }
-        if !results.is_empty() {
-            entries.push(("results", Node::seq(results)));
-        }
-        return vec![emit_document(&Node::map(entries))];
-    }
     let size = merged.len().div_ceil(64).max(1);
     let chunks: Vec<&[Merged]> = merged.chunks(size).collect();
     let parts = par_map(&chunks, |chunk| {
@@ -234,29 +221,48 @@ pub fn write_merged(
         }
         out
     });
-    let mut head = String::new();
-    emit_document_into(
-        &mut head,
-        &Node::map([
-            ("apiVersion", Node::string(api_version)),
-            ("kind", Node::string("ResourceList")),
-        ]),
-    );
-    head.push_str("items:\n");
-    let mut tail_entries = Vec::new();
+    around(api_version, parts, function_config, results)
+}
+
+/// The parts of a ResourceList around its written items (`parts`, none for no items): the
+/// head, the items, then `functionConfig` and `results`.
+fn around(
+    api_version: &str,
+    parts: Vec<String>,
+    function_config: Option<Node>,
+    results: Vec<Node>,
+) -> Vec<String> {
+    let api_version = if API_VERSIONS.contains(&api_version) {
+        api_version
+    } else {
+        API_VERSIONS[0]
+    };
+    let mut head = vec![
+        ("apiVersion", Node::string(api_version)),
+        ("kind", Node::string("ResourceList")),
+    ];
+    let mut tail = Vec::new();
     if let Some(fc) = function_config {
-        tail_entries.push(("functionConfig", fc));
+        tail.push(("functionConfig", fc));
     }
     if !results.is_empty() {
-        tail_entries.push(("results", Node::seq(results)));
+        tail.push(("results", Node::seq(results)));
     }
-    let mut tail = String::new();
-    if !tail_entries.is_empty() {
-        emit_document_into(&mut tail, &Node::map(tail_entries));
+    if parts.is_empty() {
+        head.push(("items", Node::seq(Vec::new())));
+        head.extend(tail);
+        return vec![emit_document(&Node::map(head))];
     }
     let mut out = Vec::with_capacity(parts.len() + 2);
-    out.push(head);
+    let mut text = String::new();
+    emit_document_into(&mut text, &Node::map(head));
+    text.push_str("items:\n");
+    out.push(text);
     out.extend(parts);
-    out.push(tail);
+    let mut text = String::new();
+    if !tail.is_empty() {
+        emit_document_into(&mut text, &Node::map(tail));
+    }
+    out.push(text);
     out
 }

@@ -2,13 +2,14 @@
 //! at the entries' `- ` lines, and each entry is read on its own (large inputs in pieces, on
 //! every core).
 //!
-//! An entry in the common block style ([`Skimmer`](crate::yaml::Skimmer): plain, quoted and literal scalars, no
-//! anchors, tags or flow collections) is not parsed into a tree at all: its key fields are read
-//! and its text is kept as written, comments and quoting included (only re-indented to the
-//! output's column). Other entries are parsed, by piece, and written by our emitter. [`parse`]
-//! returns `None` for any other layout, or when the pieces do not add up to the whole (an
-//! alias to an anchor elsewhere whose whole parse differs, say); the caller then parses the
-//! whole text, which also produces the error messages.
+//! An entry in the common block style ([`Skimmer`](crate::yaml::Skimmer): plain, quoted and
+//! literal scalars, no anchors, tags or flow collections) is not parsed into a tree at all: its
+//! key fields are read and its text is kept as written, comments and quoting included (only
+//! re-indented to the output's column). Other entries are parsed, by piece, where they stand in
+//! the list, and written by our emitter. [`parse`] returns `None` for any other layout, or when
+//! neither the pieces nor the whole parse match the entries one to one; the caller then parses
+//! the whole text, which also produces the error messages. `krm::read_agrees` states the
+//! contract; a random test and the `resource_list` fuzz target hold it to that.
 
 use std::ops::Range;
 
@@ -20,29 +21,38 @@ use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
 pub const MIN_SPLIT_BYTES: usize = 256 << 10;
 
 /// The ResourceList's documents with an empty `items`, and the items (`None` for one that is
-/// not a mapping); `None`: parse the whole text instead.
-pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>>)> {
+/// not a mapping), read in `pieces` pieces (`None`: as many as pay); `None`: parse the whole
+/// text instead.
+pub fn parse(
+    text: &str,
+    limits: &Limits,
+    pieces: Option<usize>,
+) -> Option<(Vec<Node>, Vec<Option<Item>>)> {
     let (block_start, block_end, entries) = items_block(text)?;
-    let docs = rest(text, block_start, block_end, limits)?;
+    let docs = rest(text, block_start..entries[0], block_end, limits)?;
     let indent = text[entries[0]..].len() - text[entries[0]..].trim_start_matches(' ').len();
     let ranges: Vec<Range<usize>> = entries
         .iter()
         .enumerate()
         .map(|(i, &from)| from..entries.get(i + 1).copied().unwrap_or(block_end))
         .collect();
-    let pieces = if text.len() < MIN_SPLIT_BYTES {
+    let pieces = pieces.unwrap_or(if text.len() < MIN_SPLIT_BYTES {
         1
     } else {
         std::thread::available_parallelism().map_or(1, usize::from) * 4
-    };
-    let groups: Vec<&[Range<usize>]> = ranges.chunks(ranges.len().div_ceil(pieces)).collect();
+    });
+    let groups: Vec<(usize, &[Range<usize>])> = ranges
+        .chunks(ranges.len().div_ceil(pieces.max(1)))
+        .enumerate()
+        .collect();
+    let last = groups.len() - 1;
     // The pieces share the alias-expansion budget: splitting must never allow more expansion.
     let piece_limits = Limits {
         max_alias_expansion: limits.max_alias_expansion / groups.len(),
         ..*limits
     };
     let skimmer = Item::skimmer();
-    let read = par_map_pieces(&groups, |group| {
+    let read = par_map_pieces(&groups, |&(g, group)| {
         let mut entries: Vec<Entry> = group
             .iter()
             .map(
@@ -54,8 +64,25 @@ pub fn parse(text: &str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item>
             .collect();
         if entries.iter().any(|e| matches!(e, Entry::Unread)) {
             let piece = &text[group[0].start..group[group.len() - 1].end];
-            let trees =
-                parse_items(piece).or_else(|| seq_of(parse_stream(piece, &piece_limits).ok()?));
+            let trees = parse_items(piece).or_else(|| {
+                // Parsed where it stands: how YAML ends a piece's last node can depend on
+                // what follows (the next entry's dash, or the rest of the list).
+                let follow = if g == last {
+                    text[block_end..].to_string()
+                } else {
+                    format!("{}-\n", " ".repeat(indent))
+                };
+                let doc = format!("items:\n{piece}{follow}");
+                let mut docs = parse_stream(&doc, &piece_limits).ok()?;
+                let mut items = match (docs.len(), docs.pop()?.remove("items")?.value) {
+                    (1, Value::Seq(items)) => items,
+                    _ => return None,
+                };
+                if g != last {
+                    items.pop();
+                }
+                Some(items)
+            });
             fill(&mut entries, trees);
         }
         entries
@@ -121,9 +148,16 @@ fn fill(entries: &mut [Entry], trees: Option<Vec<Node>>) -> bool {
     true
 }
 
-/// Parses the text around the `items:` block, with `items: []` in its place.
-fn rest(text: &str, block_start: usize, block_end: usize, limits: &Limits) -> Option<Vec<Node>> {
-    let rest = format!("{}items: []\n{}", &text[..block_start], &text[block_end..]);
+/// Parses the text around the `items:` block, with `items: []` in its place; `head` is the
+/// `items:` line and the blank and comment lines up to the first entry, which no entry holds
+/// but which must be valid YAML all the same.
+fn rest(text: &str, head: Range<usize>, block_end: usize, limits: &Limits) -> Option<Vec<Node>> {
+    let comments = &text[head.start + "items:\n".len()..head.end];
+    let rest = format!(
+        "{}items: []\n{comments}{}",
+        &text[..head.start],
+        &text[block_end..]
+    );
     let docs = parse_stream(&rest, limits).ok()?;
     // The `items: []` put in must be the list's only `items` (a second one, or one inside a
     // scalar, would make the whole parse read other items).
@@ -177,7 +211,11 @@ fn items_block(text: &str) -> Option<(usize, usize, Vec<usize>)> {
         }
         at = line_end;
     }
-    if entries.is_empty() || text[..entries[0]].contains('\t') {
+    // YAML also breaks lines at a CR, which the cuts above do not see.
+    if entries.is_empty()
+        || text[..entries[0]].contains('\t')
+        || text.as_bytes()[block_start..at].contains(&b'\r')
+    {
         return None;
     }
     Some((block_start, at, entries))
@@ -209,7 +247,7 @@ mod tests {
     /// Like [`whole`], from [`parse`]: each item's text read back and written by our emitter,
     /// so that items kept as written compare by what they say.
     fn split(text: &str) -> Option<Vec<String>> {
-        parse(text, &Limits::default()).map(|(docs, items)| {
+        parse(text, &Limits::default(), None).map(|(docs, items)| {
             let mut out: Vec<String> = items
                 .into_iter()
                 .map(|i| i.map(|i| rewritten(&i.text)).unwrap_or_default())
@@ -232,7 +270,7 @@ mod tests {
     }
 
     fn texts(text: &str) -> Vec<String> {
-        parse(text, &Limits::default())
+        parse(text, &Limits::default(), None)
             .unwrap()
             .1
             .into_iter()
@@ -343,6 +381,7 @@ mod tests {
             "- kind: K\n  metadata:\n\tname: tab\n",
             "- kind: \"unterminated\n",
             "- kind: K\n- - nested\n",
+            "- kind: A\r- kind: B\r\n",
         ];
         const HEADS: &[&str] = &[
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
