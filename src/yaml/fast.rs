@@ -850,6 +850,7 @@ mod tests {
                 ],
             ],
         };
+        let skimmer = Skimmer::new([&["a"], &["b-c", "a"], &["x_y", "é"], &["on", "null", "1"]]);
         let mut rng = Rng(7);
         let mut taken = 0;
         let runs = 5000;
@@ -867,11 +868,30 @@ mod tests {
                 taken += 1;
             }
             assert!(agrees(&text), "{text}");
+            assert!(skims_as_parsed(&skimmer, &text), "{text}");
         }
         assert!(
             taken > runs / 4,
             "the fast path answered only {taken} of {runs}"
         );
+    }
+
+    /// The [`Skimmer`] answers exactly where [`parse_items`] reads one mapping, with the strings
+    /// [`Node::str_at`] finds in it.
+    fn skims_as_parsed(skimmer: &Skimmer<'_, 4>, text: &str) -> bool {
+        let skimmed = skimmer.entry(text);
+        let parsed = parse_items(text)
+            .filter(|items| items.len() == 1 && items[0].as_map().is_some())
+            .map(|items| {
+                skimmer
+                    .paths
+                    .map(|p| items[0].str_at(p).map(str::to_string))
+            });
+        let skimmed = skimmed.map(|s| s.map(|v| v.map(|v| v.into_owned())));
+        if skimmed != parsed {
+            eprintln!("skimmed {skimmed:?}\nparsed {parsed:?}");
+        }
+        skimmed == parsed
     }
 
     /// Keys and values inside the subset (`[0]`) and just outside it (`[1]`, picked 1 in 12).
