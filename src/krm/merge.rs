@@ -1,6 +1,7 @@
 //! Merging generated objects into the input items: pass-through untouched, our earlier output
 //! replaced in place (keeping kpt's file bookkeeping), stale output removed, clashes refused.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -12,28 +13,28 @@ use crate::yaml::{Node, Skimmer, emit_seq_item_into, parse_items};
 ///
 /// Most items pass through untouched, so each is written once, when read (on the reading
 /// thread), and only its text is kept: a re-render never holds thousands of item trees.
-pub struct Item {
+pub struct Item<'a> {
     /// Kind, namespace and name.
     pub key: Key,
     /// The item as an entry of a top-level block sequence (`- apiVersion: ...`), exactly as a
     /// ResourceList with it is written: as it was read ([`Item::verbatim`]) or as our emitter
     /// writes its tree ([`Item::new`]).
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// The tree, kept only for items labelled as managed by kubevault: one may be replaced by a
     /// generated object, which takes over its bookkeeping annotations.
     pub node: Option<Node>,
 }
 
-impl Item {
+impl<'a> Item<'a> {
     /// The item of a tree (a mapping).
-    pub fn new(node: Node) -> Item {
+    pub fn new(node: Node) -> Item<'a> {
         let key = key(&node);
         let mut text = String::new();
         emit_seq_item_into(&mut text, &node, 0);
         let managed = node.str_at(&["metadata", "labels", MANAGED_BY.0]) == Some(MANAGED_BY.1);
         Item {
             key,
-            text,
+            text: Cow::Owned(text),
             node: managed.then_some(node),
         }
     }
@@ -52,16 +53,16 @@ impl Item {
     /// every line up to the next entry), kept as written and moved to column 0: comments,
     /// quoting and layout stay. `None` when the entry is not a mapping in the [`Skimmer`]'s
     /// subset (parse it instead). Only items labelled as managed by kubevault get a tree.
-    pub fn verbatim(entry: &str, indent: usize, skimmer: &Skimmer<'_, 4>) -> Option<Item> {
+    pub fn verbatim(entry: &'a str, indent: usize, skimmer: &Skimmer<'_, 4>) -> Option<Item<'a>> {
         let [kind, namespace, name, managed_by] = skimmer.entry(entry)?;
         let node = if managed_by.as_deref() == Some(MANAGED_BY.1) {
             Some(parse_items(entry)?.pop()?)
         } else {
             None
         };
-        let owned = |s: Option<std::borrow::Cow<'_, str>>| s.unwrap_or_default().into_owned();
+        let owned = |s: Option<Cow<'_, str>>| s.unwrap_or_default().into_owned();
         let text = if indent == 0 {
-            entry.to_string()
+            Cow::Borrowed(entry)
         } else {
             // Every line with content is at `indent` or deeper (the subset guarantees it);
             // blank and comment lines may be less indented.
@@ -70,7 +71,7 @@ impl Item {
                 let spaces = line.len() - line.trim_start_matches(' ').len();
                 text.push_str(&line[spaces.min(indent)..]);
             }
-            text
+            Cow::Owned(text)
         };
         Some(Item {
             key: (owned(kind), owned(namespace), owned(name)),
@@ -85,7 +86,7 @@ impl Item {
     }
 }
 
-impl std::fmt::Debug for Item {
+impl std::fmt::Debug for Item<'_> {
     /// The key and sizes only: an item may be a Secret of someone else's.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Item({:?}, <{} bytes>)", self.key, self.text.len())

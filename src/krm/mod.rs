@@ -19,11 +19,11 @@ use crate::yaml::{
 pub const API_VERSIONS: [&str; 2] = ["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
 
 /// A parsed ResourceList.
-pub struct ResourceList {
+pub struct ResourceList<'a> {
     /// `apiVersion` as sent (answered with the same).
     pub api_version: String,
     /// The items, in order.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
     /// The functionConfig, if any.
     pub function_config: Option<Node>,
 }
@@ -70,7 +70,7 @@ pub fn function_config_ahead(text: &str) -> Option<Node> {
 ///
 /// In the layout orchestrators write, items are read entry by entry, and the ones in the
 /// common block style are kept as written (see `split`); anything else is parsed as a whole.
-pub fn read(text: &str) -> Result<ResourceList, Box<Diagnostic>> {
+pub fn read(text: &str) -> Result<ResourceList<'_>, Box<Diagnostic>> {
     read_as(text, Some(None))
 }
 
@@ -87,8 +87,8 @@ pub fn read_agrees(text: &str) -> bool {
 
 /// Two readings of one ResourceList: the same error, or items saying the same.
 fn agree(
-    a: Result<ResourceList, Box<Diagnostic>>,
-    b: Result<ResourceList, Box<Diagnostic>>,
+    a: Result<ResourceList<'_>, Box<Diagnostic>>,
+    b: Result<ResourceList<'_>, Box<Diagnostic>>,
 ) -> bool {
     let reread = |item: &Item| -> Option<String> {
         let mut docs = parse_stream(&item.text, &LIMITS).ok()?;
@@ -117,7 +117,7 @@ fn agree(
 
 /// [`read`]: entry by entry where the layout allows, in `Some(pieces)` (`Some(None)`: as many
 /// as pay), or (`None`) always as a whole.
-fn read_as(text: &str, pieces: Option<Option<usize>>) -> Result<ResourceList, Box<Diagnostic>> {
+fn read_as(text: &str, pieces: Option<Option<usize>>) -> Result<ResourceList<'_>, Box<Diagnostic>> {
     let limits = LIMITS;
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
     let split = pieces.and_then(|pieces| split::parse(text, &limits, pieces));
@@ -178,7 +178,7 @@ pub fn write(
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> String {
-    let texts: String = items.iter().map(|item| item.text.as_str()).collect();
+    let texts: String = items.iter().map(|item| item.text.as_ref()).collect();
     let parts = if items.is_empty() {
         vec![]
     } else {

@@ -23,11 +23,11 @@ pub const MIN_SPLIT_BYTES: usize = 256 << 10;
 /// The ResourceList's documents with an empty `items`, and the items (`None` for one that is
 /// not a mapping), read in `pieces` pieces (`None`: as many as pay); `None`: parse the whole
 /// text instead.
-pub fn parse(
-    text: &str,
+pub fn parse<'a>(
+    text: &'a str,
     limits: &Limits,
     pieces: Option<usize>,
-) -> Option<(Vec<Node>, Vec<Option<Item>>)> {
+) -> Option<(Vec<Node>, Vec<Option<Item<'a>>>)> {
     let (block_start, block_end, entries) = items_block(text)?;
     let docs = rest(text, block_start..entries[0], block_end, limits)?;
     let indent = text[entries[0]..].len() - text[entries[0]..].trim_start_matches(' ').len();
@@ -110,8 +110,8 @@ pub fn parse(
 }
 
 /// One entry of the `items:` block as read so far.
-enum Entry {
-    Item(Item),
+enum Entry<'a> {
+    Item(Item<'a>),
     NotAnObject,
     /// Outside the fast subset: its tree is needed.
     Unread,
@@ -133,7 +133,7 @@ fn seq_of(mut docs: Vec<Node>) -> Option<Vec<Node>> {
 
 /// Reads the unread entries from their trees, given the trees of all the entries; false when
 /// there are none or not one per entry (the entries were not cut where YAML sees items).
-fn fill(entries: &mut [Entry], trees: Option<Vec<Node>>) -> bool {
+fn fill(entries: &mut [Entry<'_>], trees: Option<Vec<Node>>) -> bool {
     let Some(trees) = trees.filter(|t| t.len() == entries.len()) else {
         return false;
     };
@@ -274,7 +274,7 @@ mod tests {
             .unwrap()
             .1
             .into_iter()
-            .map(|i| i.map(|i| i.text).unwrap_or_default())
+            .map(|i| i.map(|i| i.text.into_owned()).unwrap_or_default())
             .collect()
     }
 
