@@ -17,6 +17,9 @@ use kubevault::vault::{Secret, User, Vault};
 use kubevault::yaml::{Limits, parse_stream};
 
 fn secret_file(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert!(kubevault::yaml::fast_path_agrees(text));
+    }
     if let Ok(Parsed::Plain(secret)) = parse(data) {
         assert!(secret.len() <= MAX_KEYS_PER_SECRET);
         let total: usize = secret.iter().map(|(k, v)| k.len() + v.0.len()).sum();

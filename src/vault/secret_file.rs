@@ -70,6 +70,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
     if let Some(data) = super::flat_secret::parse(text) {
         return Ok(Parsed::Plain(data));
     }
+    // Quoted values and literal blocks (`password: "..."`, `certificate: |`): the fast YAML
+    // reader, which reads what the full parser reads (or declines).
+    if let Some(doc) = crate::yaml::parse_document(text) {
+        return from_document(doc);
+    }
     parse_full(text)
 }
 
@@ -91,6 +96,11 @@ pub(crate) fn parse_full(text: &str) -> Result<Parsed, Vec<FileProblem>> {
             "more than one YAML document; a secret file holds one mapping",
         )]);
     }
+    from_document(doc)
+}
+
+/// A secret file's only document: still encrypted, or its data.
+fn from_document(doc: Node) -> Result<Parsed, Vec<FileProblem>> {
     if doc.as_map().is_some_and(|m| {
         m.iter()
             .any(|(k, v)| k.as_str() == Some("sops") && v.as_map().is_some())

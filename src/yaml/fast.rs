@@ -22,8 +22,20 @@ const MAX_KEY_BYTES: usize = 1024;
 /// Parses `text` as one block sequence (the entries of a ResourceList's `items:`, all at one
 /// indentation) into its entries, or `None` when the text is outside the subset.
 pub fn parse_items(text: &str) -> Option<Vec<Node>> {
-    let (p, first) = Parser::new(text, Tree)?;
+    let (p, first) = Parser::new(text, Tree, MAX_DEPTH)?;
     p.top(first)
+}
+
+/// Parses `text` as one document holding a flat block mapping (keys at column 0, each value a
+/// scalar in the subset or `{}` / `[]`), the common secret file, or `None` when the text is
+/// anything else (nested collections included: the full parser reports what is wrong there).
+pub fn parse_document(text: &str) -> Option<Node> {
+    let (p, first) = Parser::new(text, Tree, 1)?;
+    if p.indent(first) != 0 || is_dash(p.lines[first]) {
+        return None;
+    }
+    let (doc, next) = p.map_from(first, 0, 0)?;
+    p.next_content(next).is_none().then_some(doc)
 }
 
 /// Reads one entry of a block sequence (its `- ` line and the lines under it) for the strings
@@ -50,7 +62,7 @@ impl<'p, const N: usize> Skimmer<'p, N> {
 
     /// The strings at the paths of the entry `text`, or `None` (see [`Skimmer`]).
     pub fn entry<'a>(&self, text: &'a str) -> Option<[Option<Cow<'a, str>>; N]> {
-        let (p, first) = Parser::new(text, Skim { keys: &self.keys })?;
+        let (p, first) = Parser::new(text, Skim { keys: &self.keys }, MAX_DEPTH)?;
         let mut items = p.top(first)?;
         if items.len() != 1 {
             return None;
@@ -219,12 +231,14 @@ impl<'a> Build<'a> for Skim<'_> {
 struct Parser<'a, B> {
     lines: Vec<&'a str>,
     build: B,
+    /// Deepest nesting followed; deeper text goes to the full parser.
+    max_depth: usize,
 }
 
 impl<'a, B: Build<'a>> Parser<'a, B> {
-    /// A reader of `text` and its first line with content, a `- ` line; `None` when the text is
-    /// outside the subset at a glance.
-    fn new(text: &'a str, build: B) -> Option<(Self, usize)> {
+    /// A reader of `text` and its first line with content; `None` when the text is outside the
+    /// subset at a glance.
+    fn new(text: &'a str, build: B, max_depth: usize) -> Option<(Self, usize)> {
         // Without a final line break the full parser's end-of-stream position differs.
         if !text.ends_with('\n') || !simple_chars(text) {
             return None;
@@ -248,14 +262,20 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
         if lines.iter().any(marker) {
             return None;
         }
-        let p = Parser { lines, build };
+        let p = Parser {
+            lines,
+            build,
+            max_depth,
+        };
         let first = p.next_content(0)?;
-        let indent = p.indent(first);
-        is_dash(&p.lines[first][indent..]).then_some((p, first))
+        Some((p, first))
     }
 
     /// The entries of the text as one block sequence starting at line `first`.
     fn top(&self, first: usize) -> Option<Vec<B::Node>> {
+        if !is_dash(&self.lines[first][self.indent(first)..]) {
+            return None;
+        }
         let (node, next) = self.seq(first, self.indent(first), 0)?;
         if self.next_content(next).is_some() {
             return None;
@@ -306,7 +326,7 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
 
     /// A block sequence whose entries' dashes are at column `indent`, starting at line `i`.
     fn seq(&self, i: usize, indent: usize, depth: usize) -> Option<(B::Node, usize)> {
-        if depth >= MAX_DEPTH {
+        if depth >= self.max_depth {
             return None;
         }
         let mut items = B::Seq::default();
@@ -350,7 +370,7 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
     /// A block mapping whose first key starts at column `col` of line `i` (after a `- ` when
     /// the mapping is a sequence entry) and whose other keys start lines at that column.
     fn map_from(&self, i: usize, col: usize, depth: usize) -> Option<(B::Node, usize)> {
-        if depth >= MAX_DEPTH {
+        if depth >= self.max_depth {
             return None;
         }
         let mut entries = B::Map::default();
@@ -660,11 +680,14 @@ fn full_parse(text: &str) -> Option<Vec<Node>> {
     }
 }
 
-/// The fast path's contract, for tests and fuzz targets: where [`parse_items`] answers, the full
-/// parser reads the same tree, line numbers included.
+/// The fast path's contract, for tests and fuzz targets: where [`parse_items`] or
+/// [`parse_document`] answers, the full parser reads the same tree, line numbers included.
 #[doc(hidden)]
 pub fn fast_path_agrees(text: &str) -> bool {
     parse_items(text).is_none_or(|fast| full_parse(text).as_ref() == Some(&fast))
+        && parse_document(text).is_none_or(|fast| {
+            super::parse_stream(text, &super::Limits::default()).ok() == Some(vec![fast])
+        })
 }
 
 #[cfg(test)]
@@ -873,6 +896,27 @@ mod tests {
         assert!(
             taken > runs / 4,
             "the fast path answered only {taken} of {runs}"
+        );
+        // Flat documents (secret files), now and then with a nested value the fast path declines.
+        let mut taken = 0;
+        for _ in 0..runs {
+            let mut text = String::new();
+            if rng.next().is_multiple_of(5) {
+                text.push_str(rng.pick(&["# head\n", "\n", "---\n", "  \n"]));
+            }
+            let depth = if rng.next().is_multiple_of(4) { 4 } else { 5 };
+            gen_map(&mut rng, &mut text, 0, depth, &pieces, true);
+            if rng.next().is_multiple_of(6) {
+                text.push_str(rng.pick(&["# end\n", "\n", "- x\n", "  y: 1\n", "...\n"]));
+            }
+            if parse_document(&text).is_some() {
+                taken += 1;
+            }
+            assert!(fast_path_agrees(&text), "{text}");
+        }
+        assert!(
+            taken > runs / 4,
+            "the document fast path answered only {taken} of {runs}"
         );
     }
 

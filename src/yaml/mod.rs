@@ -15,6 +15,6 @@ mod node;
 mod parse;
 
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
-pub use fast::{Skimmer, fast_path_agrees, parse_items};
+pub use fast::{Skimmer, fast_path_agrees, parse_document, parse_items};
 pub use node::{Node, Style, Value};
 pub use parse::{Limits, NODE_COST, YamlError, parse_stream};
