@@ -1,13 +1,17 @@
-//! A fast path for the common shape of ResourceList items: block mappings and sequences of
-//! plain, single-quoted, double-quoted and literal (`|`, `|-`) scalars, and `{}` / `[]`.
+//! A fast path for the common shape of ResourceList items and secret files: block mappings and
+//! sequences of plain, single-quoted, double-quoted and literal (`|`, `|-`) scalars, and
+//! `{}` / `[]`.
 //!
-//! Orchestrators serialize items in that shape, and running thousands of them through the full
-//! YAML parser is most of KRM mode's cost. [`parse_items`] reads the subset directly and returns
-//! `None` for anything else: anchors, aliases, tags, flow collections, folded or kept block
-//! scalars, multi-line plain or quoted scalars, complex keys, tabs, CR, document markers,
-//! directives, unusual indentation, a last line without a line break. `None` means "ask the full parser", which then also produces
-//! every error message. Within the subset the tree is exactly the full parser's, line numbers
-//! included (checked by property tests and the `resource_list` fuzz target against it).
+//! Orchestrators serialize items in that shape, and most secret files are flat mappings in it;
+//! running them through the full YAML parser is most of the cost of reading them. [`parse_items`]
+//! (a block sequence), [`parse_document`] (a flat mapping) and [`Skimmer`] (one sequence entry,
+//! only the strings at a few key paths, no tree) read the subset directly and return `None` for
+//! anything else: anchors, aliases, tags, flow collections, folded or kept block scalars,
+//! multi-line plain or quoted scalars, complex keys, tabs, CR, document markers, directives,
+//! unusual indentation, a last line without a line break. `None` means "ask the full parser",
+//! which then also produces every error message. Within the subset the tree is exactly the full
+//! parser's, line numbers included (checked by property tests and the `resource_list` and
+//! `secret_file` fuzz targets against it). One reader serves all three ([`Build`]).
 
 use std::borrow::Cow;
 
