@@ -20,7 +20,7 @@ GEN=$TARGET_DIR/release/examples/gen-vault
 BASELINE=$TARGET_DIR/release/examples/read-baseline
 
 SIZES=S,M,L
-RUNS=5
+RUNS=9
 SKIP_V1=0
 V1_LIMIT=30      # skip a kubevault 1.1.0 run estimated to take longer than this (seconds)
 SEED=42
@@ -126,17 +126,19 @@ describe_output() {
   echo "${secrets} Secret, ${roles} Role, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
 }
 
-# measure SIZE TOOL CHECK STDIN CMD...
+# prepare SIZE TOOL CHECK STDIN CMD...
 # CHECK: "render" (exit 0 and Secrets and Roles in the output), "krm" (also a ResourceList) or
-# "none" (exit 0). One validating warm-up run, then RUNS timed runs.
-measure() {
+# "none" (exit 0). One validating warm-up run; a tool that passes joins the size's timed rounds.
+declare -A CMD STDIN TIMES CPUS RSSES
+ROUND=()
+prepare() {
   local size=$1 tool=$2 check=$3 stdin=$4
   shift 4
   local key="$size|$tool" errf="$WORK/logs/$size-${tool// /_}.stderr" outf="$WORK/out.tmp"
-  local rssf="$WORK/rss.tmp" rc wall times=() cpus=() rsses=() i r
+  local rc wall
   : >"$errf"
   log "$size: $tool (warm-up and check)"
-  read -r rc wall < <(run_once "$stdin" "$outf" "$rssf" "$errf" "$@")
+  read -r rc wall < <(run_once "$stdin" "$outf" "$WORK/rss.tmp" "$errf" "$@")
   if ((rc == 124)); then
     NOTE[$key]="n/a: timed out after ${TIMEOUT} s"
     return
@@ -158,22 +160,42 @@ measure() {
       ;;
     none) OUT[$key]=$(head -c 200 "$outf" | head -n 1) ;;
   esac
-  for ((i = 0; i < RUNS; i++)); do
-    read -r rc wall < <(run_once "$stdin" /dev/null "$rssf" "$errf" "$@")
-    if ((rc != 0)); then
-      NOTE[$key]="n/a: run $((i + 1)) failed (exit $rc)"
-      return
-    fi
-    times+=("$wall")
-    read -r -a r < <(tail -n 1 "$rssf")
-    rsses+=("${r[0]}")
-    cpus+=("$(awk -v u="${r[1]}" -v s="${r[2]}" 'BEGIN { print (u + s) * 1000 }')")
-  done
-  # wall times are measured in µs; keep ms with decimals
-  MED[$key]=$(printf '%s\n' "${times[@]}" | median | awk '{ printf "%.3f", $1 / 1000 }')
-  CPU[$key]=$(printf '%s\n' "${cpus[@]}" | median)
-  RSS[$key]=$(printf '%s\n' "${rsses[@]}" | sort -n | tail -n 1)
   rm -f "$outf"
+  CMD[$key]=$(printf '%q ' "$@")
+  STDIN[$key]=$stdin
+  TIMES[$key]="" CPUS[$key]="" RSSES[$key]=""
+  ROUND+=("$key")
+}
+
+# timed_rounds: RUNS rounds over the prepared tools of one size, one run of each tool per round,
+# so that a burst of load on the shared machine falls on every row alike (the ratios compare
+# rows of one size); then the medians. Empties ROUND.
+timed_rounds() {
+  local i key rc wall errf r cmd
+  for ((i = 0; i < RUNS; i++)); do
+    for key in "${ROUND[@]}"; do
+      [[ -n ${NOTE[$key]:-} ]] && continue
+      errf="$WORK/logs/${key%%|*}-$(tr ' ' _ <<<"${key#*|}").stderr"
+      eval "cmd=(${CMD[$key]})" # CMD holds the command line quoted with printf %q
+      read -r rc wall < <(run_once "${STDIN[$key]}" /dev/null "$WORK/rss.tmp" "$errf" "${cmd[@]}")
+      if ((rc != 0)); then
+        NOTE[$key]="n/a: run $((i + 1)) failed (exit $rc)"
+        continue
+      fi
+      read -r -a r < <(tail -n 1 "$WORK/rss.tmp")
+      TIMES[$key]+=" $wall"
+      RSSES[$key]+=" ${r[0]}"
+      CPUS[$key]+=" $(awk -v u="${r[1]}" -v s="${r[2]}" 'BEGIN { print (u + s) * 1000 }')"
+    done
+  done
+  for key in "${ROUND[@]}"; do
+    [[ -n ${NOTE[$key]:-} ]] && continue
+    # wall times are measured in µs; keep ms with decimals
+    MED[$key]=$(tr ' ' '\n' <<<"${TIMES[$key]# }" | median | awk '{ printf "%.3f", $1 / 1000 }')
+    CPU[$key]=$(tr ' ' '\n' <<<"${CPUS[$key]# }" | median)
+    RSS[$key]=$(tr ' ' '\n' <<<"${RSSES[$key]# }" | sort -n | tail -n 1)
+  done
+  ROUND=()
 }
 
 # Fixed cost of starting one process through the measuring wrappers, reported in the header.
@@ -233,11 +255,11 @@ v1_estimate_ms() {
 for size in "${ORDER[@]}"; do
   ensure_vault "$size"
   dir=$(vault_dir "$size")
-  measure "$size" "read baseline" none /dev/null "$BASELINE" "$dir"
+  prepare "$size" "read baseline" none /dev/null "$BASELINE" "$dir"
   if [[ $OURS_BUILD == ok ]]; then
-    measure "$size" "kubevault generate" render /dev/null "$OURS" generate --vault-dir "$dir"
+    prepare "$size" "kubevault generate" render /dev/null "$OURS" generate --vault-dir "$dir"
     if [[ $size == M ]]; then
-      measure "$size" "kubevault KRM, $KRM_ITEMS items" krm "$dir.resourcelist.yaml" "$OURS"
+      prepare "$size" "kubevault KRM, $KRM_ITEMS items" krm "$dir.resourcelist.yaml" "$OURS"
     fi
   else
     NOTE["$size|kubevault generate"]="n/a: build failed"
@@ -250,11 +272,12 @@ for size in "${ORDER[@]}"; do
       if ((est > V1_LIMIT * 1000)); then
         NOTE[$key]="skipped: estimated ~$((est / 1000)) s > ${V1_LIMIT} s"
         log "$size: kubevault 1.1.0 skipped (estimated ~$((est / 1000)) s)"
-        continue
       fi
     fi
-    measure "$size" "kubevault 1.1.0" render /dev/null "$V1" generate --vault-dir "$dir"
+    [[ -n ${NOTE[$key]:-} ]] || prepare "$size" "kubevault 1.1.0" render /dev/null "$V1" generate --vault-dir "$dir"
   fi
+  log "$size: $RUNS timed rounds"
+  timed_rounds
 done
 
 # --- report ------------------------------------------------------------------------------------
@@ -270,7 +293,7 @@ report() {
   echo "# kubevault benchmark"
   echo
   echo "commit $commit; $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
-    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); median of $RUNS runs after one" \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); median of $RUNS interleaved runs after one" \
     "warm-up run (warm page cache); peak RSS is the maximum over the runs; seed $SEED."
   echo "Load average (1/5/15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg);" \
     "on a busy machine trust the CPU (user+sys) column more than wall times."
