@@ -71,7 +71,7 @@ pub fn function_config_ahead(text: &str) -> Option<Node> {
 /// In the layout orchestrators write, items are read entry by entry, and the ones in the
 /// common block style are kept as written (see `split`); anything else is parsed as a whole.
 pub fn read(text: &str) -> Result<ResourceList<'_>, Box<Diagnostic>> {
-    read_as(text, Some(None))
+    read_as(text, true)
 }
 
 /// [`read`]'s contract, for tests and fuzz targets: reading entry by entry gives what the full
@@ -79,10 +79,7 @@ pub fn read(text: &str) -> Result<ResourceList<'_>, Box<Diagnostic>> {
 /// saying what the full parser's tree says.
 #[doc(hidden)]
 pub fn read_agrees(text: &str) -> bool {
-    // As it is read, and with every entry a piece of its own (large lists are read in pieces).
-    [Some(None), Some(Some(usize::MAX))]
-        .into_iter()
-        .all(|pieces| agree(read_as(text, pieces), read_as(text, None)))
+    agree(read_as(text, true), read_as(text, false))
 }
 
 /// Two readings of one ResourceList: the same error, or items saying the same.
@@ -104,10 +101,11 @@ fn agree(
                 && emitted(&a.function_config) == emitted(&b.function_config)
                 && a.items.len() == b.items.len()
                 && a.items.iter().zip(&b.items).all(|(a, b)| {
+                    let text = reread(a);
                     a.key == b.key
                         && emitted(&a.node) == emitted(&b.node)
-                        && reread(a).is_some()
-                        && reread(a) == reread(b)
+                        && text.is_some()
+                        && text == reread(b)
                 })
         }
         (Err(a), Err(b)) => a.message == b.message,
@@ -115,12 +113,11 @@ fn agree(
     }
 }
 
-/// [`read`]: entry by entry where the layout allows, in `Some(pieces)` (`Some(None)`: as many
-/// as pay), or (`None`) always as a whole.
-fn read_as(text: &str, pieces: Option<Option<usize>>) -> Result<ResourceList<'_>, Box<Diagnostic>> {
+/// [`read`]: entry by entry where the layout allows (`entries`), or always as a whole.
+fn read_as(text: &str, entries: bool) -> Result<ResourceList<'_>, Box<Diagnostic>> {
     let limits = LIMITS;
     let bad = |m: String| Box::new(Diagnostic::error("", format!("stdin: {m}")));
-    let split = pieces.and_then(|pieces| split::parse(text, &limits, pieces));
+    let split = entries.then(|| split::parse(text, &limits)).flatten();
     let (mut docs, split_items) = match split {
         Some((docs, items)) => (docs, Some(items)),
         None => (

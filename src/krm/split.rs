@@ -5,29 +5,24 @@
 //! An entry in the common block style ([`Skimmer`](crate::yaml::Skimmer): plain, quoted and
 //! literal scalars, no anchors, tags or flow collections) is not parsed into a tree at all: its
 //! key fields are read and its text is kept as written, comments and quoting included (only
-//! re-indented to the output's column). Other entries are parsed, by piece, where they stand in
-//! the list, and written by our emitter. [`parse`] returns `None` for any other layout, or when
-//! neither the pieces nor the whole parse match the entries one to one; the caller then parses
-//! the whole text, which also produces the error messages. `krm::read_agrees` states the
-//! contract; a random test and the `resource_list` fuzz target hold it to that.
+//! re-indented to the output's column). Other entries are parsed one by one, where they stand
+//! in the list, and written by our emitter. [`parse`] returns `None` for any other layout, or
+//! when an entry needs the whole parse and it does not match the entries one to one; the caller
+//! then parses the whole text, which also produces the error messages. `krm::read_agrees`
+//! states the contract; a random test and the `resource_list` fuzz target hold it to that.
 
 use std::ops::Range;
 
 use super::Item;
 use crate::par::par_map_pieces;
-use crate::yaml::{Limits, Node, Value, parse_items, parse_stream};
+use crate::yaml::{Limits, Node, Value, parse_stream};
 
 /// Inputs smaller than this are read in one piece: splitting would not pay.
 pub const MIN_SPLIT_BYTES: usize = 256 << 10;
 
 /// The ResourceList's documents with an empty `items`, and the items (`None` for one that is
-/// not a mapping), read in `pieces` pieces (`None`: as many as pay); `None`: parse the whole
-/// text instead.
-pub fn parse<'a>(
-    text: &'a str,
-    limits: &Limits,
-    pieces: Option<usize>,
-) -> Option<(Vec<Node>, Vec<Option<Item<'a>>>)> {
+/// not a mapping); `None`: parse the whole text instead.
+pub fn parse<'a>(text: &'a str, limits: &Limits) -> Option<(Vec<Node>, Vec<Option<Item<'a>>>)> {
     let (block_start, block_end, entries) = items_block(text)?;
     let docs = rest(text, block_start..entries[0], block_end, limits)?;
     let indent = text[entries[0]..].len() - text[entries[0]..].trim_start_matches(' ').len();
@@ -36,67 +31,52 @@ pub fn parse<'a>(
         .enumerate()
         .map(|(i, &from)| from..entries.get(i + 1).copied().unwrap_or(block_end))
         .collect();
-    let pieces = pieces.unwrap_or(if text.len() < MIN_SPLIT_BYTES {
+    let pieces = if text.len() < MIN_SPLIT_BYTES {
         1
     } else {
         std::thread::available_parallelism().map_or(1, usize::from) * 4
-    });
-    let groups: Vec<(usize, &[Range<usize>])> = ranges
-        .chunks(ranges.len().div_ceil(pieces.max(1)))
-        .enumerate()
-        .collect();
-    let last = groups.len() - 1;
-    // The pieces share the alias-expansion budget: splitting must never allow more expansion.
-    let piece_limits = Limits {
-        max_alias_expansion: limits.max_alias_expansion / groups.len(),
+    };
+    let groups: Vec<&[Range<usize>]> = ranges.chunks(ranges.len().div_ceil(pieces)).collect();
+    // The rest of the list after its last entry (see `tree_of`).
+    let tail = |r: &Range<usize>| (r.end == block_end).then(|| &text[block_end..]);
+    // Entries parsed on their own share the alias-expansion budget: reading entry by entry must
+    // never allow more expansion than the whole parse.
+    let entry_limits = Limits {
+        max_alias_expansion: limits.max_alias_expansion / ranges.len(),
         ..*limits
     };
     let skimmer = Item::skimmer();
-    let read = par_map_pieces(&groups, |&(g, group)| {
-        let mut entries: Vec<Entry> = group
+    let read = par_map_pieces(&groups, |group| {
+        group
             .iter()
-            .map(
-                |r| match Item::verbatim(&text[r.clone()], indent, &skimmer) {
+            .map(|r| {
+                let entry = &text[r.clone()];
+                match Item::verbatim(entry, indent, &skimmer) {
                     Some(item) => Entry::Item(item),
-                    None => Entry::Unread,
-                },
-            )
-            .collect();
-        if entries.iter().any(|e| matches!(e, Entry::Unread)) {
-            let piece = &text[group[0].start..group[group.len() - 1].end];
-            let trees = parse_items(piece).or_else(|| {
-                // Parsed where it stands: how YAML ends a piece's last node can depend on
-                // what follows (the next entry's dash, or the rest of the list).
-                let follow = if g == last {
-                    text[block_end..].to_string()
-                } else {
-                    format!("{}-\n", " ".repeat(indent))
-                };
-                let doc = format!("items:\n{piece}{follow}");
-                let mut docs = parse_stream(&doc, &piece_limits).ok()?;
-                let mut items = match (docs.len(), docs.pop()?.remove("items")?.value) {
-                    (1, Value::Seq(items)) => items,
-                    _ => return None,
-                };
-                if g != last {
-                    items.pop();
+                    None => tree_of(entry, indent, tail(r), &entry_limits)
+                        .map_or(Entry::Unread, Entry::of),
                 }
-                Some(items)
-            });
-            fill(&mut entries, trees);
-        }
-        entries
+            })
+            .collect::<Vec<_>>()
     });
     let mut entries: Vec<Entry> = read.into_iter().flatten().collect();
     if entries.iter().any(|e| matches!(e, Entry::Unread)) {
-        // A piece did not parse on its own: the whole parse settles it.
+        // An entry did not parse on its own (an alias to an anchor elsewhere, say): the whole
+        // parse settles it.
         let mut whole = parse_stream(text, limits).ok()?;
-        let items = match whole.as_mut_slice() {
-            [doc] => seq_of(vec![doc.remove("items")?]),
-            _ => None,
-        };
-        if !fill(&mut entries, items) {
+        let [doc] = whole.as_mut_slice() else {
             return None;
+        };
+        let Value::Seq(trees) = doc.remove("items")?.value else {
+            return None;
+        };
+        if trees.len() != entries.len() {
+            return None; // the entries were not cut where YAML sees items
+        }
+        for (entry, tree) in entries.iter_mut().zip(trees) {
+            if matches!(entry, Entry::Unread) {
+                *entry = Entry::of(tree);
+            }
         }
     }
     let items = entries
@@ -113,39 +93,34 @@ pub fn parse<'a>(
 enum Entry<'a> {
     Item(Item<'a>),
     NotAnObject,
-    /// Outside the fast subset: its tree is needed.
+    /// Outside the fast subset, and not readable on its own: the whole parse is needed.
     Unread,
 }
 
-/// The entries of a sequence that is the only document.
-fn seq_of(mut docs: Vec<Node>) -> Option<Vec<Node>> {
-    match (docs.len(), docs.pop()) {
-        (
-            1,
-            Some(Node {
-                value: Value::Seq(items),
-                ..
-            }),
-        ) => Some(items),
-        _ => None,
+impl<'a> Entry<'a> {
+    /// The entry of a parsed item.
+    fn of(tree: Node) -> Entry<'a> {
+        match tree.as_map() {
+            Some(_) => Entry::Item(Item::new(tree)),
+            None => Entry::NotAnObject,
+        }
     }
 }
 
-/// Reads the unread entries from their trees, given the trees of all the entries; false when
-/// there are none or not one per entry (the entries were not cut where YAML sees items).
-fn fill(entries: &mut [Entry<'_>], trees: Option<Vec<Node>>) -> bool {
-    let Some(trees) = trees.filter(|t| t.len() == entries.len()) else {
-        return false;
+/// The tree of one entry (at column `indent`) parsed by the full parser where it stands, since
+/// how YAML ends an entry's last node can depend on what comes next: followed by a stand-in for
+/// the next entry's dash, or by `tail`, the rest of the list after its last entry.
+fn tree_of(entry: &str, indent: usize, tail: Option<&str>, limits: &Limits) -> Option<Node> {
+    let doc = match tail {
+        Some(tail) => format!("items:\n{entry}{tail}"),
+        None => format!("items:\n{entry}{}-\n", " ".repeat(indent)),
     };
-    for (entry, tree) in entries.iter_mut().zip(trees) {
-        if matches!(entry, Entry::Unread) {
-            *entry = match tree.as_map() {
-                Some(_) => Entry::Item(Item::new(tree)),
-                None => Entry::NotAnObject,
-            };
-        }
-    }
-    true
+    let mut docs = parse_stream(&doc, limits).ok()?;
+    let Value::Seq(mut items) = docs.pop()?.remove("items")?.value else {
+        return None;
+    };
+    let expected = if tail.is_some() { 1 } else { 2 };
+    (docs.is_empty() && items.len() == expected).then(|| items.swap_remove(0))
 }
 
 /// Parses the text around the `items:` block, with `items: []` in its place; `head` is the
@@ -247,7 +222,7 @@ mod tests {
     /// Like [`whole`], from [`parse`]: each item's text read back and written by our emitter,
     /// so that items kept as written compare by what they say.
     fn split(text: &str) -> Option<Vec<String>> {
-        parse(text, &Limits::default(), None).map(|(docs, items)| {
+        parse(text, &Limits::default()).map(|(docs, items)| {
             let mut out: Vec<String> = items
                 .into_iter()
                 .map(|i| i.map(|i| rewritten(&i.text)).unwrap_or_default())
@@ -270,7 +245,7 @@ mod tests {
     }
 
     fn texts(text: &str) -> Vec<String> {
-        parse(text, &Limits::default(), None)
+        parse(text, &Limits::default())
             .unwrap()
             .1
             .into_iter()
