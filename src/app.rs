@@ -4,51 +4,25 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, GenerateArgs};
-use crate::commands::{self, install, query::Paint};
+use crate::commands::{self, install};
 use crate::config::{self, FunctionConfig};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
 use crate::krm::{self, ResourceList};
+use crate::paint::Paint;
 use crate::par::par_map;
-use crate::render::{Object, Plan, RenderSettings, plan, render};
-use crate::sops::{self, Identities};
-use crate::vault::Vault;
-use crate::vault::access::{Grants, evaluate};
-use crate::vault::model::build;
+use crate::pipeline::{load, with_loaded, with_plan};
+use crate::render::{Plan, RenderSettings};
+use crate::report::Report;
+use crate::source::VaultSource;
 use crate::vault::names::is_dns1123_label;
-use crate::vault::secret_file::FileProblem;
-use crate::vault::walk::read_vault;
 use crate::yaml::{Limits, Node, parse_stream};
 
 mod output_dir;
-
-/// What a run prints and how it exits.
-pub struct Report {
-    /// Everything for stdout: these parts, one after the other (large outputs are written in
-    /// parallel parts and never joined into one copy).
-    pub stdout: Vec<String>,
-    /// Lines for stderr (errors and warnings, sorted).
-    pub messages: Vec<String>,
-    /// Exit code.
-    pub exit: Exit,
-}
-
-impl std::fmt::Debug for Report {
-    /// Sizes and the exit code only: stdout holds rendered Secrets.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let bytes: usize = self.stdout.iter().map(String::len).sum();
-        f.debug_struct("Report")
-            .field("stdout", &format_args!("<{bytes} bytes>"))
-            .field("messages", &self.messages.len())
-            .field("exit", &self.exit)
-            .finish()
-    }
-}
 
 /// Dispatches a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Report> {
@@ -109,152 +83,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
                 .read_to_end(&mut input)
                 .context("cannot read stdin")?;
             Ok(krm_function(&input, &cwd))
-        }
-    }
-}
-
-/// Where a vault is and how to decrypt its SOPS-encrypted files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VaultSource {
-    /// The vault directory (absolute).
-    pub dir: PathBuf,
-    /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
-    pub age_key_file: Option<PathBuf>,
-}
-
-impl VaultSource {
-    /// A vault directory and optional key file given on the command line, relative to `cwd`.
-    pub fn from_args(vault_dir: &Path, age_key_file: Option<&Path>, cwd: &Path) -> VaultSource {
-        VaultSource {
-            dir: config::normalize(&cwd.join(vault_dir)),
-            age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
-        }
-    }
-}
-
-/// Reads and checks a vault without rendering: the model and every problem found.
-pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
-    let (files, mut diags) = read_vault(&source.dir);
-    // Keys are looked up once, and only when an encrypted file needs them.
-    let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
-    let decrypt = |doc: &Node| {
-        let ids = identities.get_or_init(|| {
-            sops::load_identities(source.age_key_file.as_deref(), &|k| std::env::var(k).ok())
-                .map_err(|e| e.to_string())
-        });
-        let ids = ids.as_ref().map_err(|why| FileProblem {
-            line: 0,
-            message: format!("cannot decrypt: {why}"),
-        })?;
-        sops::decrypt(doc, ids).map_err(|e| FileProblem {
-            line: e.line().unwrap_or(0),
-            message: format!("cannot decrypt: {e}"),
-        })
-    };
-    let (vault, build_diags) = build(&files, namespace, &decrypt);
-    diags.extend(build_diags);
-    (vault, diags)
-}
-
-/// A vault read, modelled and rendered in memory: what `check`, `can-read` and `who-can-read`
-/// answer from, and what `render_vault` prints.
-#[derive(Debug)]
-pub struct CheckedVault {
-    /// The model (valid secrets and users only).
-    pub vault: Vault,
-    /// Who reads what, evaluated on the model.
-    pub grants: Grants,
-    /// The rendered objects, or `None` when any error was found.
-    pub objects: Option<Vec<Object>>,
-    /// Every error and warning: reading, parsing, naming, rules, clashes.
-    pub diags: Diagnostics,
-}
-
-/// Reads, models, evaluates and renders a vault: the whole validation of the core.
-pub fn check_vault(source: &VaultSource, settings: &RenderSettings) -> CheckedVault {
-    let (vault, mut diags) = load_vault(source, &settings.namespace);
-    let grants = evaluate(&vault);
-    let objects = match render(&vault, &grants, settings) {
-        Ok(rendered) => {
-            diags.extend(rendered.warnings);
-            diags.extend(crate::limits::check_objects(&rendered.objects));
-            let ok = !diags.has_errors();
-            ok.then_some(rendered.objects)
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            None
-        }
-    };
-    CheckedVault {
-        vault,
-        grants,
-        objects,
-        diags,
-    }
-}
-
-/// Reads, checks and renders a vault: the objects, or `None` when any error was found. The
-/// diagnostics hold every error and warning.
-pub fn render_vault(
-    source: &VaultSource,
-    settings: &RenderSettings,
-) -> (Option<Vec<Object>>, Diagnostics) {
-    let checked = check_vault(source, settings);
-    (checked.objects, checked.diags)
-}
-
-/// A vault read, modelled and evaluated: everything [`with_loaded`] needs to plan it.
-pub struct Loaded {
-    vault: Vault,
-    grants: Grants,
-    diags: Diagnostics,
-}
-
-/// Reads, models and evaluates a vault.
-pub fn load(source: &VaultSource, settings: &RenderSettings) -> Loaded {
-    let (vault, diags) = load_vault(source, &settings.namespace);
-    let grants = evaluate(&vault);
-    Loaded {
-        vault,
-        grants,
-        diags,
-    }
-}
-
-/// Reads, checks and plans a vault, then hands `f` the plan (`None` when any error was found)
-/// and every error and warning. Objects are built only as they are written.
-pub fn with_plan<R>(
-    source: &VaultSource,
-    settings: &RenderSettings,
-    f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
-) -> R {
-    with_loaded(load(source, settings), settings, f)
-}
-
-/// [`with_plan`] on a vault already [`load`]ed with the same settings.
-pub fn with_loaded<R>(
-    loaded: Loaded,
-    settings: &RenderSettings,
-    f: impl FnOnce(Option<&Plan<'_>>, Diagnostics) -> R,
-) -> R {
-    let Loaded {
-        vault,
-        grants,
-        mut diags,
-    } = loaded;
-    match plan(&vault, &grants, settings) {
-        Ok((plan, warnings)) => {
-            diags.extend(warnings);
-            if diags.has_errors() {
-                f(None, diags)
-            } else {
-                f(Some(&plan), diags)
-            }
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            f(None, diags)
         }
     }
 }
@@ -523,21 +351,4 @@ pub fn generate(
             (_, plan) => Ok(stream_report(plan, &diags)),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_shows_stdout() {
-        let report = Report {
-            stdout: vec!["data:\n  password: U0VOVElORUw=\n".into()],
-            messages: vec!["warning: x".into()],
-            exit: Exit::Success,
-        };
-        let shown = format!("{report:?}");
-        assert!(!shown.contains("U0VOVElORUw"), "{shown}");
-        assert!(shown.contains("bytes"), "{shown}");
-    }
 }

@@ -6,12 +6,14 @@
 
 use std::path::Path;
 
-use crate::app::{CheckedVault, Report, VaultSource, check_vault};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
 use crate::exit::Exit;
+use crate::pipeline::{CheckedVault, check_vault};
 use crate::render::RenderSettings;
+use crate::report::Report;
+use crate::source::VaultSource;
 
 /// Runs `kubevault check`.
 pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
