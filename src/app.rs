@@ -197,11 +197,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             return failed(items, function_config, &api_version, diags);
         };
         let summary = summary(plan, &settings);
-        let owned: Vec<_> = (0..plan.len()).map(|i| plan.key(i)).collect();
-        let keys: Vec<krm::KeyRef<'_>> = owned
-            .iter()
-            .map(|(kind, ns, name)| (*kind, ns.unwrap_or(""), name.as_ref()))
-            .collect();
+        let keys: Vec<_> = (0..plan.len()).map(|i| plan.key(i)).collect();
         let merged = match krm::merge(&items, &keys, &cfg.name) {
             Ok(merged) => merged,
             Err(errors) => {
@@ -210,7 +206,6 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             }
         };
         drop(keys);
-        drop(owned);
         let mut results: Vec<Node> = diags.sorted().iter().map(|d| krm::result_node(d)).collect();
         results.push(Node::map([
             ("message", Node::string(summary)),

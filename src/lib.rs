@@ -11,6 +11,7 @@ pub mod diag;
 pub mod exit;
 pub mod krm;
 pub mod limits;
+pub mod object;
 pub mod paint;
 pub mod par;
 pub mod pipeline;

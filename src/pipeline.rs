@@ -2,7 +2,8 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::limits::{MAX_OBJECT_BYTES, MAX_OUTPUT_BYTES};
-use crate::render::{Object, Plan, RenderSettings, SOURCE, plan, render};
+use crate::object::{Object, SOURCE};
+use crate::render::{Plan, RenderSettings, plan, render};
 use crate::source::{VaultSource, load_vault};
 use crate::vault::Vault;
 use crate::vault::access::{Grants, evaluate};
@@ -149,7 +150,6 @@ pub fn check_objects(objects: &[Object]) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Object, SOURCE};
     use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 

@@ -7,27 +7,17 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use k8s_openapi::ByteString;
+use k8s_openapi::Resource;
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::{Metadata, Resource};
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NAME, SOURCE, kind};
 use crate::vault::Vault;
 use crate::vault::access::Grants;
-use base64::Engine as _;
-
-use crate::yaml::{BlockWriter, Node};
-
-/// The label every generated object carries.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubevault");
-/// The annotation naming the functionConfig that generated an object.
-pub const GENERATOR: &str = "kubevault.dev/generator";
-/// The annotation naming the vault file an object comes from.
-pub const SOURCE: &str = "kubevault.dev/source";
 
 /// What to render, independent of where it came from (functionConfig or flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,258 +28,6 @@ pub struct RenderSettings {
     pub create_namespace: bool,
     /// Value of `kubevault.dev/generator`: the functionConfig's name.
     pub generator: String,
-}
-
-/// One generated object.
-pub enum Object {
-    /// The opt-in Namespace.
-    Namespace(Namespace),
-    /// A kvstore Secret or a token Secret.
-    Secret(Secret),
-    /// A user's ServiceAccount.
-    ServiceAccount(ServiceAccount),
-    /// A user's read Role.
-    Role(Role),
-    /// Binds the Role to the ServiceAccount.
-    RoleBinding(RoleBinding),
-}
-
-impl fmt::Debug for Object {
-    /// Kind and name only: a Secret's data must never reach `Debug` output.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.resource_ref();
-        write!(f, "{}/{}", r.kind, r.name)
-    }
-}
-
-impl Object {
-    fn parts(&self) -> (&'static str, &'static str, &ObjectMeta) {
-        fn p<T: Resource + Metadata<Ty = ObjectMeta>>(
-            o: &T,
-        ) -> (&'static str, &'static str, &ObjectMeta) {
-            (T::API_VERSION, T::KIND, o.metadata())
-        }
-        match self {
-            Object::Namespace(o) => p(o),
-            Object::Secret(o) => p(o),
-            Object::ServiceAccount(o) => p(o),
-            Object::Role(o) => p(o),
-            Object::RoleBinding(o) => p(o),
-        }
-    }
-
-    /// apiVersion, kind, name and namespace.
-    pub fn resource_ref(&self) -> ResourceRef {
-        let (api_version, kind, meta) = self.parts();
-        ResourceRef {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            name: meta.name.clone().unwrap_or_default(),
-            namespace: meta.namespace.clone(),
-        }
-    }
-
-    /// The object as a YAML tree (apiVersion, kind, metadata first).
-    pub fn to_node(&self) -> Node {
-        let json = match self {
-            Object::Namespace(o) => serde_json::to_value(o),
-            Object::Secret(o) => serde_json::to_value(o),
-            Object::ServiceAccount(o) => serde_json::to_value(o),
-            Object::Role(o) => serde_json::to_value(o),
-            Object::RoleBinding(o) => serde_json::to_value(o),
-        };
-        // k8s-openapi types always serialize to JSON; a failure here is a bug, not bad input.
-        let mut node = Node::from_json(&json.expect("k8s-openapi objects serialize"));
-        // apiVersion, kind, metadata, then the rest (k8s-openapi writes fields alphabetically).
-        if let Some(entries) = node.as_map_mut()
-            && let Some(pos) = entries
-                .iter()
-                .position(|(k, _)| k.as_str() == Some("metadata"))
-        {
-            let meta = entries.remove(pos);
-            entries.insert(2.min(entries.len()), meta);
-        }
-        node
-    }
-}
-
-impl Object {
-    /// Appends the object as one YAML document (no `---`): the same bytes as
-    /// `emit_document(&self.to_node())`, written straight from the fields that [`render`] sets,
-    /// without the JSON and [`Node`] detour. With `item` it is written as an item of a
-    /// top-level sequence (a ResourceList's `items`). Objects with fields this writer does not
-    /// know (none that [`render`] makes) take the [`Object::to_node`] path.
-    pub fn write_yaml(&self, out: &mut String, item: bool) {
-        let start = out.len();
-        self.write_yaml_fields(out, item);
-        debug_assert!(
-            out[start..] == self.slow_yaml(item),
-            "the direct YAML writer differs from the serde path for {self:?}"
-        );
-    }
-
-    /// `write_yaml` through `to_node` and the [`Node`] emitter: the reference.
-    fn slow_yaml(&self, item: bool) -> String {
-        let node = self.to_node();
-        let mut out = String::new();
-        if item {
-            crate::yaml::emit_seq_item_into(&mut out, &node, 0);
-        } else {
-            crate::yaml::emit_document_into(&mut out, &node);
-        }
-        out
-    }
-
-    fn write_yaml_fields(&self, out: &mut String, item: bool) {
-        if !self.fast_path_ok() {
-            out.push_str(&self.slow_yaml(item));
-            return;
-        }
-        let (api_version, kind, meta) = self.parts();
-        let mut w = BlockWriter::new(out, item);
-        w.entry(0, "apiVersion", api_version);
-        w.entry(0, "kind", kind);
-        write_meta(&mut w, meta);
-        match self {
-            Object::Namespace(_) | Object::ServiceAccount(_) => {}
-            Object::Secret(o) => {
-                if let Some(data) = &o.data {
-                    w.open(0, "data");
-                    let mut b64 = String::new();
-                    for (k, v) in data {
-                        b64.clear();
-                        base64::engine::general_purpose::STANDARD.encode_string(&v.0, &mut b64);
-                        w.entry(2, k, &b64);
-                    }
-                }
-                if let Some(t) = &o.type_ {
-                    w.entry(0, "type", t);
-                }
-            }
-            Object::Role(o) => {
-                if let Some(rules) = &o.rules {
-                    w.open(0, "rules");
-                    for r in rules {
-                        w.open_item(0);
-                        let lists = [
-                            ("apiGroups", r.api_groups.as_deref()),
-                            ("resourceNames", r.resource_names.as_deref()),
-                            ("resources", r.resources.as_deref()),
-                            ("verbs", Some(&r.verbs[..])),
-                        ];
-                        for (key, list) in lists {
-                            if let Some(list) = list {
-                                w.open(2, key);
-                                for v in list {
-                                    w.item(2, v);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            Object::RoleBinding(o) => {
-                w.open(0, "roleRef");
-                w.entry(2, "apiGroup", &o.role_ref.api_group);
-                w.entry(2, "kind", &o.role_ref.kind);
-                w.entry(2, "name", &o.role_ref.name);
-                if let Some(subjects) = &o.subjects {
-                    w.open(0, "subjects");
-                    for s in subjects {
-                        w.open_item(0);
-                        if let Some(g) = &s.api_group {
-                            w.entry(2, "apiGroup", g);
-                        }
-                        w.entry(2, "kind", &s.kind);
-                        w.entry(2, "name", &s.name);
-                        if let Some(ns) = &s.namespace {
-                            w.entry(2, "namespace", ns);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// True when every field set is one that [`Object::write_yaml`] writes itself.
-    fn fast_path_ok(&self) -> bool {
-        let (_, _, m) = self.parts();
-        // Listing every field makes a new k8s-openapi field a compile error here, not a silent gap.
-        let ObjectMeta {
-            annotations,
-            creation_timestamp,
-            deletion_grace_period_seconds,
-            deletion_timestamp,
-            finalizers,
-            generate_name,
-            generation,
-            labels,
-            managed_fields,
-            name,
-            namespace: _,
-            owner_references,
-            resource_version,
-            self_link,
-            uid,
-        } = m;
-        let meta_ok = name.is_some()
-            && annotations.as_ref().is_none_or(|a| !a.is_empty())
-            && labels.as_ref().is_none_or(|l| !l.is_empty())
-            && creation_timestamp.is_none()
-            && deletion_grace_period_seconds.is_none()
-            && deletion_timestamp.is_none()
-            && finalizers.is_none()
-            && generate_name.is_none()
-            && generation.is_none()
-            && managed_fields.is_none()
-            && owner_references.is_none()
-            && resource_version.is_none()
-            && self_link.is_none()
-            && uid.is_none();
-        meta_ok
-            && match self {
-                Object::Namespace(o) => o.spec.is_none() && o.status.is_none(),
-                Object::ServiceAccount(o) => {
-                    o.automount_service_account_token.is_none()
-                        && o.image_pull_secrets.is_none()
-                        && o.secrets.is_none()
-                }
-                Object::Secret(o) => {
-                    o.immutable.is_none()
-                        && o.string_data.is_none()
-                        && o.data.as_ref().is_none_or(|d| !d.is_empty())
-                }
-                Object::Role(o) => o.rules.as_ref().is_some_and(|rules| {
-                    !rules.is_empty()
-                        && rules.iter().all(|r| {
-                            r.non_resource_urls.is_none()
-                                && !r.verbs.is_empty()
-                                && [&r.api_groups, &r.resource_names, &r.resources]
-                                    .iter()
-                                    .all(|l| l.as_ref().is_none_or(|l| !l.is_empty()))
-                        })
-                }),
-                Object::RoleBinding(o) => o.subjects.as_ref().is_some_and(|s| !s.is_empty()),
-            }
-    }
-}
-
-fn write_meta(w: &mut BlockWriter<'_>, m: &ObjectMeta) {
-    w.open(0, "metadata");
-    for (key, map) in [("annotations", &m.annotations), ("labels", &m.labels)] {
-        if let Some(map) = map {
-            w.open(2, key);
-            for (k, v) in map {
-                w.entry(4, k, v);
-            }
-        }
-    }
-    if let Some(name) = &m.name {
-        w.entry(2, "name", name);
-    }
-    if let Some(ns) = &m.namespace {
-        w.entry(2, "namespace", ns);
-    }
 }
 
 /// The rendered objects plus warnings; errors mean nothing is rendered.
@@ -432,7 +170,7 @@ impl Plan<'_> {
             Planned::Token(u) => {
                 let user = &vault.users[u];
                 let mut token_meta = meta(
-                    &format!("{}-token", user.name),
+                    &token_name(&user.name),
                     Some(ns),
                     Some(&user.source),
                     settings,
@@ -440,10 +178,7 @@ impl Plan<'_> {
                 token_meta
                     .annotations
                     .get_or_insert_with(Default::default)
-                    .insert(
-                        "kubernetes.io/service-account.name".into(),
-                        user.name.clone(),
-                    );
+                    .insert(SERVICE_ACCOUNT_NAME.into(), user.name.clone());
                 Object::Secret(Secret {
                     metadata: token_meta,
                     type_: Some("kubernetes.io/service-account-token".into()),
@@ -479,11 +214,11 @@ impl Plan<'_> {
                     metadata: meta(&role_name, Some(ns), Some(&user.source), settings),
                     role_ref: RoleRef {
                         api_group: "rbac.authorization.k8s.io".into(),
-                        kind: "Role".into(),
+                        kind: kind::ROLE.into(),
                         name: role_name,
                     },
                     subjects: Some(vec![Subject {
-                        kind: "ServiceAccount".into(),
+                        kind: kind::SERVICE_ACCOUNT.into(),
                         name: user.name.clone(),
                         namespace: Some(ns.clone()),
                         ..Default::default()
@@ -500,7 +235,7 @@ impl Plan<'_> {
 
     /// apiVersion, kind, name and namespace of the `i`-th object, without building it.
     pub fn resource_ref(&self, i: usize) -> ResourceRef {
-        let (kind, namespace, name) = self.key(i);
+        let key = self.key(i);
         let api_version = match self.items[i] {
             Planned::Namespace => Namespace::API_VERSION,
             Planned::Secret(_) | Planned::Token(_) => Secret::API_VERSION,
@@ -510,45 +245,42 @@ impl Plan<'_> {
         };
         ResourceRef {
             api_version: api_version.into(),
-            kind: kind.into(),
-            name: name.into_owned(),
-            namespace: namespace.map(Into::into),
+            kind: key.kind.to_string(),
+            namespace: key.namespace().map(Into::into),
+            name: key.name.into_owned(),
         }
     }
 
-    /// Kind, namespace (`None` for the Namespace) and name of the `i`-th object, borrowed from
+    /// Kind, namespace (empty for the Namespace) and name of the `i`-th object, borrowed from
     /// the vault where it has them (every Secret and ServiceAccount): cheap enough to ask for
     /// every object.
-    pub fn key(&self, i: usize) -> (&'static str, Option<&str>, Cow<'_, str>) {
+    pub fn key(&self, i: usize) -> ObjectKey<'_> {
         let (vault, ns) = (self.vault, self.settings.namespace.as_str());
-        match self.items[i] {
-            Planned::Namespace => (Namespace::KIND, None, Cow::Borrowed(ns)),
+        let (k, namespace, name) = match self.items[i] {
+            Planned::Namespace => (kind::NAMESPACE, "", Cow::Borrowed(ns)),
             Planned::Secret(s) => (
-                Secret::KIND,
-                Some(ns),
-                Cow::Borrowed(&vault.secrets[s].name),
+                kind::SECRET,
+                ns,
+                Cow::Borrowed(vault.secrets[s].name.as_str()),
             ),
             Planned::ServiceAccount(u) => (
-                ServiceAccount::KIND,
-                Some(ns),
-                Cow::Borrowed(&vault.users[u].name),
+                kind::SERVICE_ACCOUNT,
+                ns,
+                Cow::Borrowed(vault.users[u].name.as_str()),
             ),
             Planned::Token(u) => (
-                Secret::KIND,
-                Some(ns),
-                Cow::Owned(format!("{}-token", vault.users[u].name)),
+                kind::SECRET,
+                ns,
+                Cow::Owned(token_name(&vault.users[u].name)),
             ),
-            Planned::Role(u) => (
-                Role::KIND,
-                Some(ns),
-                Cow::Owned(role_name(&vault.users[u].name)),
-            ),
+            Planned::Role(u) => (kind::ROLE, ns, Cow::Owned(role_name(&vault.users[u].name))),
             Planned::RoleBinding(u) => (
-                RoleBinding::KIND,
-                Some(ns),
+                kind::ROLE_BINDING,
+                ns,
                 Cow::Owned(role_name(&vault.users[u].name)),
             ),
-        }
+        };
+        ObjectKey::new(k, namespace, name)
     }
 
     /// The `kubevault.dev/source` of the `i`-th object (empty for the Namespace).
@@ -564,18 +296,18 @@ impl Plan<'_> {
     }
 
     /// How many objects of a kind the plan renders.
-    pub fn count(&self, kind: &str) -> usize {
+    pub fn count(&self, of: &str) -> usize {
         self.items
             .iter()
             .filter(|p| {
                 let k = match p {
-                    Planned::Namespace => Namespace::KIND,
-                    Planned::Secret(_) | Planned::Token(_) => Secret::KIND,
-                    Planned::ServiceAccount(_) => ServiceAccount::KIND,
-                    Planned::Role(_) => Role::KIND,
-                    Planned::RoleBinding(_) => RoleBinding::KIND,
+                    Planned::Namespace => kind::NAMESPACE,
+                    Planned::Secret(_) | Planned::Token(_) => kind::SECRET,
+                    Planned::ServiceAccount(_) => kind::SERVICE_ACCOUNT,
+                    Planned::Role(_) => kind::ROLE,
+                    Planned::RoleBinding(_) => kind::ROLE_BINDING,
                 };
-                k == kind
+                k == of
             })
             .count()
     }
@@ -618,6 +350,10 @@ impl Plan<'_> {
             Err(errors)
         }
     }
+}
+
+fn token_name(user: &str) -> String {
+    format!("{user}-token")
 }
 
 fn role_name(user: &str) -> String {

@@ -6,7 +6,8 @@ mod common;
 
 use glob_match::glob_match;
 use kubevault::app::krm_function;
-use kubevault::render::{Object, RenderSettings, render};
+use kubevault::object::Object;
+use kubevault::render::{RenderSettings, render};
 use kubevault::vault::access::evaluate;
 use kubevault::vault::model::build;
 use kubevault::vault::walk::{VaultFile, VaultFiles};

@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::cli::{ExternalSecretArgs, ExternalSecretStoreArgs};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::exit::Exit;
-use crate::render::Object;
+use crate::object::Object;
 use crate::report::Report;
 use crate::vault::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::yaml::{Limits, Node, emit_stream, parse_stream};
