@@ -2,7 +2,7 @@
 //! pure core. Each returns a [`Report`]: what goes to stdout, the messages for stderr, the exit
 //! code. Only `main` prints.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -14,8 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
 use crate::krm::{self, ResourceList};
 use crate::paint::Paint;
-use crate::par::par_map;
-use crate::pipeline::{load, with_loaded, with_plan};
+use crate::pipeline::{self, load, with_plan};
 use crate::render::{Plan, RenderSettings};
 use crate::report::Report;
 use crate::source::VaultSource;
@@ -24,12 +23,14 @@ use crate::yaml::{Limits, Node, parse_stream};
 
 mod output_dir;
 
-/// Dispatches a parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<Report> {
+/// Dispatches a parsed command line. The rendering modes write their output to `out` once the
+/// whole run is known to succeed (streamed, never held in memory); the other commands return it
+/// in the [`Report`].
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Report> {
     let cwd = std::env::current_dir().context("cannot determine the working directory")?;
     match (cli.command, cli.config) {
         (Some(Command::Generate(args)), _) => {
-            generate(&args, &cwd, &|name| std::env::var(name).ok())
+            generate(&args, &cwd, &|name| std::env::var(name).ok(), out)
         }
         (Some(Command::Install(args)), _) => install::install(&args.dir, &cwd),
         (Some(Command::InstallPlugin(args)), _) => {
@@ -62,7 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
-        (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
+        (None, Some(config_file)) => legacy_plugin(&config_file, &cwd, out),
         (None, None) => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -82,7 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
                 .take(limit as u64 + 1)
                 .read_to_end(&mut input)
                 .context("cannot read stdin")?;
-            Ok(krm_function(&input, &cwd))
+            krm_function(&input, &cwd, out)
         }
     }
 }
@@ -120,8 +121,9 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// Mode 1: a ResourceList on stdin, the same items plus ours on stdout.
-pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
+/// Mode 1: a ResourceList on stdin, the same items plus ours on `out`. A failed run returns the
+/// input items and the error results in the report instead.
+pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Result<Report> {
     let failed = |items: Vec<krm::Item>, fc: Option<Node>, api: &str, diags: Diagnostics| Report {
         stdout: vec![krm::write(
             api,
@@ -138,22 +140,22 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             crate::limits::MAX_STDIN_BYTES,
             crate::limits::MAX_STDIN_BYTES >> 20
         );
-        return failed(
+        return Ok(failed(
             Vec::new(),
             None,
             "",
             vec![Diagnostic::error("", message)].into(),
-        );
+        ));
     }
     let text = match std::str::from_utf8(input) {
         Ok(t) => t,
         Err(_) => {
-            return failed(
+            return Ok(failed(
                 Vec::new(),
                 None,
                 "",
                 vec![Diagnostic::error("", "stdin: not UTF-8")].into(),
-            );
+            ));
         }
     };
     // A large ResourceList's items take a while to read: meanwhile, read the vault its
@@ -175,11 +177,18 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
     });
     let list = match read {
         Ok(list) => list,
-        Err(d) => return failed(Vec::new(), None, "", vec![*d].into()),
+        Err(d) => return Ok(failed(Vec::new(), None, "", vec![*d].into())),
     };
     let cfg = match config::parse(list.function_config.as_ref()) {
         Ok(cfg) => cfg,
-        Err(diags) => return failed(list.items, list.function_config, &list.api_version, diags),
+        Err(diags) => {
+            return Ok(failed(
+                list.items,
+                list.function_config,
+                &list.api_version,
+                diags,
+            ));
+        }
     };
     let settings = settings_of(&cfg);
     let source = source_of(&cfg, cwd);
@@ -192,9 +201,10 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         items,
         function_config,
     } = list;
-    with_loaded(loaded, &settings, |plan, mut diags| {
-        let Some(plan) = plan else {
-            return failed(items, function_config, &api_version, diags);
+    pipeline::run(&loaded, &settings, |outcome| {
+        let mut diags = outcome.diags;
+        let Some(plan) = outcome.plan else {
+            return Ok(failed(items, function_config, &api_version, diags));
         };
         let summary = summary(plan, &settings);
         let keys: Vec<_> = (0..plan.len()).map(|i| plan.key(i)).collect();
@@ -202,7 +212,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             Ok(merged) => merged,
             Err(errors) => {
                 diags.extend(errors);
-                return failed(items, function_config, &api_version, diags);
+                return Ok(failed(items, function_config, &api_version, diags));
             }
         };
         drop(keys);
@@ -211,19 +221,26 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
             ("message", Node::string(summary)),
             ("severity", Node::string("info")),
         ]));
-        Report {
-            stdout: krm::write_merged(
-                &api_version,
-                &items,
-                &merged,
-                &|i, out| plan.write_range(out, i..i + 1, true),
-                &|i| plan.object(i).to_node(),
-                function_config,
-                results,
-            ),
+        let generated = krm::Generated {
+            write: &|i, buf| plan.write_range(buf, i..i + 1, true),
+            node: &|i| plan.object(i).to_node(),
+            bytes: &|i| plan.object_bytes(i),
+        };
+        krm::write_merged(
+            out,
+            &api_version,
+            &items,
+            &merged,
+            &generated,
+            function_config,
+            results,
+        )
+        .context("cannot write to stdout")?;
+        Ok(Report {
+            stdout: Vec::new(),
             messages: messages(&diags),
             exit: Exit::Success,
-        }
+        })
     })
 }
 
@@ -242,60 +259,44 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
     }
 }
 
-fn stream_report(plan: Option<&Plan<'_>>, diags: &Diagnostics) -> Report {
-    match plan {
-        Some(plan) => Report {
-            stdout: emit_objects(plan),
-            messages: messages(diags),
-            exit: Exit::Success,
-        },
-        None => Report {
-            stdout: Vec::new(),
-            messages: messages(diags),
-            exit: Exit::Failure,
-        },
-    }
-}
-
-/// Splits `0..len` into up to 64 ranges for [`par_map`].
-fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
-    let size = len.div_ceil(64).max(1);
-    (0..len)
-        .step_by(size)
-        .map(|start| start..(start + size).min(len))
-        .collect()
-}
-
-/// The planned objects as one `---`-separated YAML stream, built and written in parallel parts.
-fn emit_objects(plan: &Plan<'_>) -> Vec<String> {
-    let mut parts = par_map(&chunks(plan.len()), |range| {
-        let mut out = String::with_capacity(range.len() * 640);
-        plan.write_range(&mut out, range.clone(), false);
-        out
-    });
-    // No `---` before the first document.
-    if let Some(first) = parts.first_mut() {
-        first.drain(..4);
-    }
-    parts
+/// Writes the plan as a YAML stream to `out` (nothing when there is no plan: the run failed).
+fn stream_report(
+    plan: Option<&Plan<'_>>,
+    diags: &Diagnostics,
+    out: &mut dyn Write,
+) -> anyhow::Result<Report> {
+    let exit = match plan {
+        Some(plan) => {
+            plan.write_stream(out).context("cannot write to stdout")?;
+            Exit::Success
+        }
+        None => Exit::Failure,
+    };
+    Ok(Report {
+        stdout: Vec::new(),
+        messages: messages(diags),
+        exit,
+    })
 }
 
 /// Mode 2: kustomize's legacy exec plugin: `kubevault CONFIG_FILE`, plain YAML on stdout.
-pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
+pub fn legacy_plugin(
+    config_file: &Path,
+    cwd: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(config_file)
         .with_context(|| format!("cannot read the plugin config {}", config_file.display()))?;
     let docs = parse_stream(&text, &Limits::default())
         .map_err(|e| anyhow::anyhow!("plugin config {}: {e}", config_file.display()))?;
     let cfg = match config::parse(docs.iter().find(|d| !d.is_null())) {
         Ok(cfg) => cfg,
-        Err(diags) => return Ok(stream_report(None, &diags)),
+        Err(diags) => return stream_report(None, &diags, out),
     };
     let settings = settings_of(&cfg);
-    Ok(with_plan(
-        &source_of(&cfg, cwd),
-        &settings,
-        |plan, diags| stream_report(plan, &diags),
-    ))
+    with_plan(&source_of(&cfg, cwd), &settings, |outcome| {
+        stream_report(outcome.plan, &outcome.diags, out)
+    })
 }
 
 /// Mode 3: `kubevault generate`. A flag wins over `KUBEVAULT_*` (clap reads those), which wins
@@ -305,6 +306,7 @@ pub fn generate(
     args: &GenerateArgs,
     cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
 ) -> anyhow::Result<Report> {
     let argocd = |name: &str| env(name).filter(|v| !v.is_empty());
     let namespace = args
@@ -332,18 +334,19 @@ pub fn generate(
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
-    with_plan(&source, &settings, |plan, diags| {
-        match (&args.output_dir, plan) {
+    with_plan(&source, &settings, |outcome| {
+        let diags = outcome.diags;
+        match (&args.output_dir, outcome.plan) {
             (Some(dir), Some(plan)) => {
                 let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
-                let mut report = stream_report(None, &diags);
+                let mut report = stream_report(None, &diags, out)?;
                 report.exit = Exit::Success;
                 report
                     .messages
                     .push(format!("wrote {written} files to {}", dir.display()));
                 Ok(report)
             }
-            (_, plan) => Ok(stream_report(plan, &diags)),
+            (_, plan) => stream_report(plan, &diags, out),
         }
     })
 }

@@ -15,9 +15,15 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::limits::{MAX_OBJECT_BYTES, MAX_OUTPUT_BYTES};
 use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NAME, SOURCE, kind};
+use crate::par::{chunks, par_map, par_stream};
 use crate::vault::Vault;
 use crate::vault::access::Grants;
+use crate::yaml::BlockWriter;
+
+/// About how much YAML one parallel piece of output holds.
+pub const CHUNK_BYTES: usize = 256 << 10;
 
 /// What to render, independent of where it came from (functionConfig or flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,21 +51,40 @@ enum Planned {
     Secret(usize),
     ServiceAccount(usize),
     Token(usize),
-    Role(usize),
-    RoleBinding(usize),
+    /// Part `part` (0 for `kubevault:<user>:read`, 1 for `...:read-2`, ...) of user `user`'s
+    /// Role, granting `grants.readable[user][start..end]`.
+    Role {
+        user: usize,
+        part: usize,
+        start: usize,
+        end: usize,
+    },
+    /// Binds the Role of the same user and part.
+    RoleBinding {
+        user: usize,
+        part: usize,
+    },
 }
 
 /// What [`render`] renders, in output order, checked for name clashes, before any object is
 /// built: large vaults are written object by object without holding every object in memory.
+/// [`Plan::size`] then measures every object, so that the limits hold before the first byte
+/// is written.
 pub struct Plan<'a> {
     vault: &'a Vault,
     grants: &'a Grants,
     settings: &'a RenderSettings,
     items: Vec<Planned>,
+    /// Each object's size as one YAML document (no `---`), once [`Plan::size`] ran.
+    sizes: Vec<usize>,
 }
 
 /// Plans the objects of a vault. `Err` holds every error (name clashes) and the warnings; `Ok`
 /// holds the plan and the warnings.
+///
+/// A user's grants go into as many Roles (each with its RoleBinding) as it takes to keep every
+/// Role within [`MAX_OBJECT_BYTES`]: `kubevault:<user>:read`, `kubevault:<user>:read-2`, ...,
+/// each holding a run of the sorted names, as many as fit.
 pub fn plan<'a>(
     vault: &'a Vault,
     grants: &'a Grants,
@@ -71,6 +96,14 @@ pub fn plan<'a>(
         items.push(Planned::Namespace);
     }
     items.extend((0..vault.secrets.len()).map(Planned::Secret));
+    let costs = name_costs(vault);
+    let mut plan = Plan {
+        vault,
+        grants,
+        settings,
+        items: Vec::new(),
+        sizes: Vec::new(),
+    };
     for (u, user) in vault.users.iter().enumerate() {
         for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
             if !used && !vault.unparsed.iter().any(|id| rule.matches(id)) {
@@ -96,20 +129,31 @@ pub fn plan<'a>(
             ));
             continue;
         }
-        items.push(Planned::Role(u));
-        items.push(Planned::RoleBinding(u));
+        let parts = plan.split_role(u, &costs);
+        items.extend(parts.iter().copied());
+        items.extend((0..parts.len()).map(|part| Planned::RoleBinding { user: u, part }));
     }
-    let plan = Plan {
-        vault,
-        grants,
-        settings,
-        items,
-    };
+    plan.items = items;
     if let Err(mut errors) = plan.check_clashes() {
         errors.extend(warnings);
         return Err(errors);
     }
     Ok((plan, warnings))
+}
+
+/// What each secret's name adds to a Role: its `resourceNames` line, `  - <name>\n` as the
+/// YAML writer quotes it.
+fn name_costs(vault: &Vault) -> Vec<usize> {
+    let mut line = String::new();
+    vault
+        .secrets
+        .iter()
+        .map(|s| {
+            line.clear();
+            BlockWriter::new(&mut line, false).item(2, &s.name);
+            line.len()
+        })
+        .collect()
 }
 
 /// Renders a vault. `Err` holds every error (name clashes) and the warnings; `Ok` holds the
@@ -139,9 +183,14 @@ impl Plan<'_> {
 
     /// Builds the `i`-th object.
     pub fn object(&self, i: usize) -> Object {
+        self.build(self.items[i], None)
+    }
+
+    /// Builds a planned object; a Role with `only` lists just that name (for sizing).
+    fn build(&self, planned: Planned, only: Option<&str>) -> Object {
         let (vault, settings) = (self.vault, self.settings);
         let ns = &settings.namespace;
-        match self.items[i] {
+        match planned {
             Planned::Namespace => Object::Namespace(Namespace {
                 metadata: meta(ns, None, None, settings),
                 ..Default::default()
@@ -185,15 +234,23 @@ impl Plan<'_> {
                     ..Default::default()
                 })
             }
-            Planned::Role(u) => {
+            Planned::Role {
+                user: u,
+                part,
+                start,
+                end,
+            } => {
                 let user = &vault.users[u];
-                let names: Vec<String> = self.grants.readable[u]
-                    .iter()
-                    .map(|&i| vault.secrets[i].name.clone())
-                    .collect();
+                let names: Vec<String> = match only {
+                    Some(name) => vec![name.to_string()],
+                    None => self.grants.readable[u][start..end]
+                        .iter()
+                        .map(|&i| vault.secrets[i].name.clone())
+                        .collect(),
+                };
                 Object::Role(Role {
                     metadata: meta(
-                        &role_name(&user.name),
+                        &role_name(&user.name, part),
                         Some(ns),
                         Some(&user.source),
                         settings,
@@ -207,9 +264,9 @@ impl Plan<'_> {
                     }]),
                 })
             }
-            Planned::RoleBinding(u) => {
+            Planned::RoleBinding { user: u, part } => {
                 let user = &vault.users[u];
-                let role_name = role_name(&user.name);
+                let role_name = role_name(&user.name, part);
                 Object::RoleBinding(RoleBinding {
                     metadata: meta(&role_name, Some(ns), Some(&user.source), settings),
                     role_ref: RoleRef {
@@ -240,8 +297,8 @@ impl Plan<'_> {
             Planned::Namespace => Namespace::API_VERSION,
             Planned::Secret(_) | Planned::Token(_) => Secret::API_VERSION,
             Planned::ServiceAccount(_) => ServiceAccount::API_VERSION,
-            Planned::Role(_) => Role::API_VERSION,
-            Planned::RoleBinding(_) => RoleBinding::API_VERSION,
+            Planned::Role { .. } => Role::API_VERSION,
+            Planned::RoleBinding { .. } => RoleBinding::API_VERSION,
         };
         ResourceRef {
             api_version: api_version.into(),
@@ -273,11 +330,15 @@ impl Plan<'_> {
                 ns,
                 Cow::Owned(token_name(&vault.users[u].name)),
             ),
-            Planned::Role(u) => (kind::ROLE, ns, Cow::Owned(role_name(&vault.users[u].name))),
-            Planned::RoleBinding(u) => (
+            Planned::Role { user, part, .. } => (
+                kind::ROLE,
+                ns,
+                Cow::Owned(role_name(&vault.users[user].name, part)),
+            ),
+            Planned::RoleBinding { user, part } => (
                 kind::ROLE_BINDING,
                 ns,
-                Cow::Owned(role_name(&vault.users[u].name)),
+                Cow::Owned(role_name(&vault.users[user].name, part)),
             ),
         };
         ObjectKey::new(k, namespace, name)
@@ -290,8 +351,8 @@ impl Plan<'_> {
             Planned::Secret(s) => &self.vault.secrets[s].source,
             Planned::ServiceAccount(u)
             | Planned::Token(u)
-            | Planned::Role(u)
-            | Planned::RoleBinding(u) => &self.vault.users[u].source,
+            | Planned::Role { user: u, .. }
+            | Planned::RoleBinding { user: u, .. } => &self.vault.users[u].source,
         }
     }
 
@@ -304,8 +365,8 @@ impl Plan<'_> {
                     Planned::Namespace => kind::NAMESPACE,
                     Planned::Secret(_) | Planned::Token(_) => kind::SECRET,
                     Planned::ServiceAccount(_) => kind::SERVICE_ACCOUNT,
-                    Planned::Role(_) => kind::ROLE,
-                    Planned::RoleBinding(_) => kind::ROLE_BINDING,
+                    Planned::Role { .. } => kind::ROLE,
+                    Planned::RoleBinding { .. } => kind::ROLE_BINDING,
                 };
                 k == of
             })
@@ -319,8 +380,170 @@ impl Plan<'_> {
             if !item {
                 out.push_str("---\n");
             }
+            let start = out.len();
             self.object(i).write_yaml(out, item);
+            debug_assert!(
+                item || self.sizes.is_empty() || out.len() - start == self.sizes[i],
+                "object {i} was sized {} but is {} bytes",
+                self.sizes[i],
+                out.len() - start
+            );
         }
+    }
+
+    /// Splits user `u`'s grants into Roles within [`MAX_OBJECT_BYTES`], given what each name
+    /// adds to a Role ([`name_costs`]): as many names as fit into each, in order.
+    fn split_role(&self, u: usize, costs: &[usize]) -> Vec<Planned> {
+        let readable = &self.grants.readable[u];
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < readable.len() {
+            let part = parts.len();
+            let mut size = self.role_base(u, part, readable[start]);
+            let mut end = start;
+            while end < readable.len() {
+                let cost = costs[readable[end]];
+                // Every Role gets at least one name, whatever its size.
+                if end > start && size + cost > MAX_OBJECT_BYTES {
+                    break;
+                }
+                size += cost;
+                end += 1;
+            }
+            parts.push(Planned::Role {
+                user: u,
+                part,
+                start,
+                end,
+            });
+            start = end;
+        }
+        parts
+    }
+
+    /// The size of part `part` of user `u`'s Role without its names: the Role with only the
+    /// secret `first` in it, less that name's line.
+    fn role_base(&self, u: usize, part: usize, first: usize) -> usize {
+        let one = Planned::Role {
+            user: u,
+            part,
+            start: 0,
+            end: 0,
+        };
+        let name = &self.vault.secrets[first].name;
+        let mut out = String::new();
+        self.build(one, Some(name)).write_yaml(&mut out, false);
+        let mut line = String::new();
+        BlockWriter::new(&mut line, false).item(2, name);
+        out.len() - line.len()
+    }
+
+    /// Measures every object as YAML (Roles from their names' lines, the others written into
+    /// a scratch buffer and counted) and checks them against [`MAX_OBJECT_BYTES`] and the
+    /// total against [`MAX_OUTPUT_BYTES`]. The errors name the object and its source file,
+    /// never its content. Nothing is kept but the sizes.
+    pub fn size(&mut self) -> Diagnostics {
+        let costs = name_costs(self.vault);
+        let chunks = chunks(self.items.len(), 256);
+        let sizes: Vec<Vec<usize>> = par_map(&chunks, |range| {
+            let mut scratch = String::new();
+            range
+                .clone()
+                .map(|i| match self.items[i] {
+                    Planned::Role {
+                        user,
+                        part,
+                        start,
+                        end,
+                    } => {
+                        let readable = &self.grants.readable[user];
+                        self.role_base(user, part, readable[start])
+                            + readable[start..end]
+                                .iter()
+                                .map(|&s| costs[s])
+                                .sum::<usize>()
+                    }
+                    _ => {
+                        scratch.clear();
+                        self.object(i).write_yaml(&mut scratch, false);
+                        scratch.len()
+                    }
+                })
+                .collect()
+        });
+        self.sizes = sizes.into_iter().flatten().collect();
+        let mut diags = Diagnostics::default();
+        for (i, &size) in self.sizes.iter().enumerate() {
+            if size > MAX_OBJECT_BYTES {
+                let r = self.resource_ref(i);
+                diags.push(
+                    Diagnostic::error(
+                        self.source(i),
+                        format!(
+                            "{} {:?} would be {size} bytes of YAML, more than the {MAX_OBJECT_BYTES} bytes (1.5 MiB) the API server accepts",
+                            r.kind, r.name
+                        ),
+                    )
+                    .about(r),
+                );
+            }
+        }
+        let total = self.total_bytes();
+        if total > MAX_OUTPUT_BYTES {
+            diags.push(Diagnostic::error(
+                "",
+                format!(
+                    "the rendered objects total {total} bytes of YAML, more than the {MAX_OUTPUT_BYTES} bytes ({} MiB) limit",
+                    MAX_OUTPUT_BYTES >> 20
+                ),
+            ));
+        }
+        diags
+    }
+
+    /// The size of every object as one YAML document, summed ([`Plan::size`] measures them).
+    pub fn total_bytes(&self) -> usize {
+        self.sizes.iter().sum()
+    }
+
+    /// The size of the `i`-th object as one YAML document, once [`Plan::size`] ran.
+    pub fn object_bytes(&self, i: usize) -> usize {
+        self.sizes.get(i).copied().unwrap_or(0)
+    }
+
+    /// Writes every object as a `---`-separated YAML stream to `out`, built in parallel a few
+    /// chunks at a time and written as each chunk is ready: memory holds those chunks, never
+    /// the whole output.
+    pub fn write_stream(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let chunks = self.chunks_by_size(0..self.len());
+        par_stream(
+            chunks.len(),
+            |c, buf| {
+                self.write_range(buf, chunks[c].clone(), false);
+                // No `---` before the first document.
+                if c == 0 {
+                    buf.drain(..4);
+                }
+            },
+            |text| out.write_all(text.as_bytes()),
+        )
+    }
+
+    /// `range` in consecutive runs of about [`CHUNK_BYTES`] of YAML each (by the sizes).
+    pub fn chunks_by_size(&self, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+        let mut chunks = Vec::new();
+        let (mut start, mut bytes) = (range.start, 0);
+        for i in range.clone() {
+            bytes += self.object_bytes(i).max(64);
+            if bytes >= CHUNK_BYTES {
+                chunks.push(start..i + 1);
+                (start, bytes) = (i + 1, 0);
+            }
+        }
+        if start < range.end {
+            chunks.push(start..range.end);
+        }
+        chunks
     }
 
     /// Every (kind, namespace, name) must be unique among generated objects.
@@ -356,8 +579,13 @@ fn token_name(user: &str) -> String {
     format!("{user}-token")
 }
 
-fn role_name(user: &str) -> String {
-    format!("kubevault:{user}:read")
+/// `kubevault:<user>:read` for the first part of a user's Role, `kubevault:<user>:read-2` for
+/// the second, and so on.
+pub fn role_name(user: &str, part: usize) -> String {
+    match part {
+        0 => format!("kubevault:{user}:read"),
+        n => format!("kubevault:{user}:read-{}", n + 1),
+    }
 }
 
 fn meta(

@@ -237,8 +237,10 @@ proptest! {
         sb.file("vault/kvstore/broken.yaml", breaker.replace('V', &planted));
         sb.file("vault/access_control/alice", user_rules.join("\n"));
         let input = common::resource_list("", common::FN_CONFIG);
-        let report = krm_function(input.as_bytes(), sb.path());
+        let mut streamed = Vec::new();
+        let report = krm_function(input.as_bytes(), sb.path(), &mut streamed).unwrap();
         prop_assert_eq!(report.exit, kubevault::exit::Exit::Failure, "{}", breaker);
+        prop_assert!(streamed.is_empty(), "a failed run streamed output");
         let stdout = report.stdout.concat();
         prop_assert!(!stdout.contains(&planted), "stdout leaks for {:?}:\n{}", breaker, stdout);
         for line in &report.messages {
