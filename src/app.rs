@@ -88,6 +88,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();
