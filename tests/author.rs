@@ -284,3 +284,425 @@ fn editing_a_sops_file_keeps_every_unchanged_ciphertext() {
     assert!(!enc_lines(&unset).contains_key("extra"));
     assert!(sops_decrypt(&s, "vault/kvstore/app/db.yaml", "keys.txt").is_ok());
 }
+
+/// Plain values covering the types sops would retype.
+const PLAIN: &str = "# top\nuser: admin\npassword: hunter2\ntoken: abc\npin: 0080\nver: 1.10\nflag: on\nbare:\nempty: \"\"\npublic_host: db.example\nkey_enc: x\nnote_unencrypted: clear\ncert: |\n  line1\n  line2\n";
+
+fn plain_values() -> BTreeMap<String, String> {
+    map(&[
+        ("user", "admin"),
+        ("password", "hunter2"),
+        ("token", "abc"),
+        ("pin", "0080"),
+        ("ver", "1.10"),
+        ("flag", "on"),
+        ("bare", ""),
+        ("empty", ""),
+        ("public_host", "db.example"),
+        ("key_enc", "x"),
+        ("note_unencrypted", "clear"),
+        ("cert", "line1\nline2\n"),
+    ])
+}
+
+#[test]
+fn every_creation_rule_option_round_trips_through_sops() {
+    let Some(_) = sops() else { return };
+    let other = other_recipient();
+    let cases = [
+        ("default", format!("age: {MAIN}\n")),
+        ("comma list", format!("age: \"{MAIN}, {other}\"\n")),
+        (
+            "yaml list",
+            format!("age:\n      - {MAIN}\n      - {other}\n"),
+        ),
+        (
+            "key group",
+            format!("key_groups:\n      - age:\n          - {MAIN}\n"),
+        ),
+        (
+            "encrypted_regex",
+            format!("age: {MAIN}\n    encrypted_regex: ^(password|token)$\n"),
+        ),
+        (
+            "unencrypted_regex",
+            format!("age: {MAIN}\n    unencrypted_regex: ^public_\n"),
+        ),
+        (
+            "encrypted_suffix",
+            format!("age: {MAIN}\n    encrypted_suffix: _enc\n"),
+        ),
+        (
+            "unencrypted_suffix",
+            format!("age: {MAIN}\n    unencrypted_suffix: _host\n"),
+        ),
+        (
+            "mac_only_encrypted",
+            format!("age: {MAIN}\n    encrypted_regex: ^password$\n    mac_only_encrypted: true\n"),
+        ),
+    ];
+    for (name, rule) in cases {
+        let s = vault(&format!(
+            "creation_rules:\n  - path_regex: ^vault/kvstore/.*\\.yaml$\n    {rule}"
+        ));
+        s.file("vault/kvstore/app.yaml", PLAIN);
+        // The same plaintext encrypted by sops with the same rule, for comparison.
+        s.file("ref/vault/kvstore/app.yaml", PLAIN);
+        s.file("ref/.sops.yaml", read(&s, ".sops.yaml"));
+        ok(&kv(&s, &["encrypt"]));
+        let ours = read(&s, "vault/kvstore/app.yaml");
+        let values = sops_decrypt(&s, "vault/kvstore/app.yaml", "keys.txt")
+            .unwrap_or_else(|e| panic!("{name}: sops refuses our file: {e}\n{ours}"));
+        let out = Command::new("sops")
+            .args([
+                "--disable-version-check",
+                "encrypt",
+                "-i",
+                "vault/kvstore/app.yaml",
+            ])
+            .current_dir(s.path().join("ref"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = read(&s, "ref/vault/kvstore/app.yaml");
+        let keys = |t: &str| enc_lines(t).into_keys().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&ours),
+            keys(&theirs),
+            "{name}: the same values are encrypted"
+        );
+        // Encrypted values come back as the strings written; values left in clear read as sops
+        // reads any clear YAML (it retypes `0080`, as it does in its own file).
+        let sops_view = sops_decrypt(&s, "ref/vault/kvstore/app.yaml", "keys.txt").unwrap();
+        let encrypted = enc_lines(&ours);
+        let expected: BTreeMap<String, String> = plain_values()
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if encrypted.contains_key(&k) {
+                    v
+                } else {
+                    sops_view[&k].clone()
+                };
+                (k, v)
+            })
+            .collect();
+        assert_eq!(values, expected, "{name}");
+        // The selector fields of the metadata agree.
+        let meta = |t: &str| {
+            t[t.find("\nsops:\n").unwrap()..]
+                .lines()
+                .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+                .filter(|l| !l.contains("lastmodified") && !l.contains("mac:"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(meta(&ours), meta(&theirs), "{name}: sops metadata fields");
+        // kubevault renders the values as written: before and after encryption alike.
+        let out = kv(&s, &["generate", "--vault-dir", "vault"]);
+        ok(&out);
+        let data = rendered_data(&out.stdout, "app");
+        use base64::Engine;
+        let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+        for (k, v) in plain_values() {
+            assert_eq!(data[&k].as_str(), Some(b64(&v).as_str()), "{name}: {k}");
+        }
+    }
+}
+
+#[test]
+fn rekey_agrees_with_sops_updatekeys_and_rotate_retires_the_old_data_key() {
+    let Some(_) = sops() else { return };
+    let other = other_recipient();
+    let s = vault(&rules_for(MAIN, ""));
+    for i in 0..3 {
+        ok(&kv(&s, &["set", &format!("team/s{i}"), "a=1", "b=two"]));
+    }
+    s.file("vault/kvstore/plain.yaml", "x: 1\n");
+    // The rule now names a second recipient.
+    s.file(".sops.yaml", rules_for(&format!("{MAIN},{other}"), ""));
+    std::fs::copy(
+        s.path().join("vault/kvstore/team/s0.yaml"),
+        s.path().join("copy.yaml"),
+    )
+    .unwrap();
+    s.file(
+        "copy-rules/.sops.yaml",
+        format!("creation_rules:\n  - age: {MAIN},{other}\n"),
+    );
+    std::fs::rename(
+        s.path().join("copy.yaml"),
+        s.path().join("copy-rules/s0.yaml"),
+    )
+    .unwrap();
+    let out = Command::new("sops")
+        .args(["--disable-version-check", "updatekeys", "-y", "s0.yaml"])
+        .env("SOPS_AGE_KEY_FILE", s.path().join("keys.txt"))
+        .current_dir(s.path().join("copy-rules"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = read(&s, "vault/kvstore/team/s0.yaml");
+    let drift = kv(&s, &["check", "--vault-dir", "vault"]);
+    assert!(
+        drift.stdout.contains("recipients differ"),
+        "{}",
+        drift.stdout
+    );
+    let out = kv(&s, &["rekey"]);
+    ok(&out);
+    assert!(out.stderr.contains("rekeyed 3 files"), "{}", out.stderr);
+    let ours = read(&s, "vault/kvstore/team/s0.yaml");
+    let theirs = read(&s, "copy-rules/s0.yaml");
+    let recipients = |t: &str| {
+        let mut r: Vec<String> = t
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- recipient: "))
+            .map(str::to_string)
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(recipients(&ours), recipients(&theirs));
+    // Values, MAC and lastmodified stay; the old stanza is kept byte for byte.
+    assert_kept(&before, &ours, &[]);
+    assert_eq!(enc_lines(&before), enc_lines(&ours));
+    // The other key alone opens it now, with sops.
+    let values = sops_decrypt(&s, "vault/kvstore/team/s0.yaml", "other_keys.txt").unwrap();
+    assert_eq!(values, map(&[("a", "1"), ("b", "two")]));
+    let clean = kv(&s, &["check", "--vault-dir", "vault"]);
+    assert!(
+        !clean.stdout.contains("recipients differ"),
+        "{}",
+        clean.stdout
+    );
+    // A second rekey has nothing to do.
+    assert!(kv(&s, &["rekey"]).stderr.contains("rekeyed 0 files"));
+
+    // --rotate: a fresh data key; the old stanza no longer opens the file.
+    let old = read(&s, "vault/kvstore/team/s1.yaml");
+    ok(&kv(
+        &s,
+        &["rekey", "--rotate", "vault/kvstore/team/s1.yaml"],
+    ));
+    let new = read(&s, "vault/kvstore/team/s1.yaml");
+    let old_enc = enc_lines(&old);
+    let new_enc = enc_lines(&new);
+    assert!(
+        old_enc.keys().all(|k| old_enc[k] != new_enc[k]),
+        "every value re-encrypted"
+    );
+    assert_eq!(
+        sops_decrypt(&s, "vault/kvstore/team/s1.yaml", "keys.txt").unwrap(),
+        map(&[("a", "1"), ("b", "two")])
+    );
+    let sops_block = |t: &str| t[t.find("\nsops:\n").unwrap()..].to_string();
+    let age_block = |t: &str| {
+        let b = sops_block(t);
+        b[..b.find("    lastmodified:").unwrap()].to_string()
+    };
+    let spliced = new.replace(&age_block(&new), &age_block(&old));
+    s.file("vault/kvstore/team/spliced.yaml", spliced);
+    assert!(
+        sops_decrypt(&s, "vault/kvstore/team/spliced.yaml", "keys.txt").is_err(),
+        "the old data key must not open the rotated file"
+    );
+}
+
+#[test]
+fn who_can_decrypt_lists_recipients_without_a_key() {
+    let other = other_recipient();
+    let s = vault(&format!(
+        "creation_rules:\n  - path_regex: kvstore/shared/\n    age: {MAIN},{other}\n  - path_regex: kvstore/app/\n    age: {MAIN}\n"
+    ));
+    ok(&kv(&s, &["set", "shared/tls", "crt=x"]));
+    ok(&kv(&s, &["set", "app/db", "pw=y"]));
+    ok(&kv(&s, &["set", "open/readme", "a=b", "--plaintext"]));
+    // No key at all: recipients are public.
+    let out = run(
+        s.path(),
+        &["who-can-decrypt", "--vault-dir", "vault"],
+        None,
+        &[],
+    );
+    ok(&out);
+    assert!(
+        out.stdout.contains(&format!("{MAIN} can decrypt 2 files")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("{other} can decrypt 1 file\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("kvstore/open/readme.yaml"),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        s.path(),
+        &["who-can-decrypt", &other, "--vault-dir", "vault"],
+        None,
+        &[],
+    );
+    assert!(
+        out.stdout.contains("kvstore/shared/tls.yaml"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("app/db"), "{}", out.stdout);
+    let out = run(
+        s.path(),
+        &["who-can-decrypt", "app/db", "--vault-dir", "vault"],
+        None,
+        &[],
+    );
+    assert_eq!(out.stdout, format!("kvstore/app/db.yaml\n  {MAIN}\n"));
+    // A stale recipient: the file was encrypted before the rule changed.
+    s.file(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: kvstore/app/\n    age: {other}\n"),
+    );
+    let out = run(
+        s.path(),
+        &["who-can-decrypt", "app/db", "--vault-dir", "vault"],
+        None,
+        &[],
+    );
+    assert!(
+        out.stdout.contains("differs from creation rule 1"),
+        "{}",
+        out.stdout
+    );
+    let out = run(s.path(), &["check", "--vault-dir", "vault"], None, &[]);
+    assert!(
+        out.stdout
+            .contains("kvstore/app/db.yaml: warning: recipients differ from creation rule 1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn show_decrypts_to_a_pipe_only() {
+    let s = vault(&rules_for(MAIN, ""));
+    ok(&kv(
+        &s,
+        &["set", "app/db", &format!("pw={SENTINEL}"), "pin=0080"],
+    ));
+    let key = s.path().join("keys.txt");
+    let out = run(
+        s.path(),
+        &["show", "app/db", "--vault-dir", "vault"],
+        None,
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
+    );
+    ok(&out);
+    assert_eq!(out.stdout, format!("pw: {SENTINEL}\npin: \"0080\"\n"));
+    let out = run(
+        s.path(),
+        &["show", "app/db", "--key", "pin", "--vault-dir", "vault"],
+        None,
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert_eq!(out.stdout, "0080");
+    // Without the key: an error naming the recipients, no value.
+    let out = run(
+        s.path(),
+        &["show", "app/db", "--vault-dir", "vault"],
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1);
+    out.assert_no_sentinel();
+    assert!(out.stderr.contains(MAIN), "{}", out.stderr);
+}
+
+#[test]
+fn require_encryption_makes_plaintext_files_errors() {
+    let s = vault(&rules_for(MAIN, ""));
+    ok(&kv(&s, &["set", "app/db", "pw=x"]));
+    s.file("vault/kvstore/open/readme.yaml", "a: b\n");
+    let out = kv(&s, &["check", "--vault-dir", "vault"]);
+    ok(&out);
+    let out = kv(
+        &s,
+        &["check", "--vault-dir", "vault", "--require-encryption"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("kvstore/open/readme.yaml: error: plaintext secret file"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("app/db"), "{}", out.stdout);
+    // The same from vault/metadata.yaml.
+    s.file(
+        "vault/metadata.yaml",
+        "apiVersion: kubevault.dev/v1alpha1\nkind: SecretMetadata\nrequireEncryption: true\n",
+    );
+    let out = kv(&s, &["check", "--vault-dir", "vault"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    // And from the functionConfig, in KRM mode.
+    std::fs::remove_file(s.path().join("vault/metadata.yaml")).unwrap();
+    let config = format!("{}  requireEncryption: true\n", common::FN_CONFIG);
+    let key = s.path().join("keys.txt");
+    let out = run(
+        s.path(),
+        &[],
+        Some(common::resource_list("", &config).as_bytes()),
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("plaintext secret file"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn rm_warns_about_rules_that_now_match_nothing() {
+    let s = vault(&rules_for(MAIN, ""));
+    s.file("vault/access_control/bob", "legacy/**\napp/**\n");
+    ok(&kv(&s, &["set", "legacy/old", "a=b", "--plaintext"]));
+    ok(&kv(&s, &["set", "app/db", "a=b", "--plaintext"]));
+    let out = kv(&s, &["rm", "legacy/old"]);
+    ok(&out);
+    assert!(!s.path().join("vault/kvstore/legacy/old.yaml").exists());
+    assert!(
+        out.stderr
+            .contains("access_control/bob:1: warning: rule `legacy/**` now matches no secret"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("app/**"), "{}", out.stderr);
+}
+
+#[test]
+fn writes_never_follow_symlinks() {
+    let s = vault(&rules_for(MAIN, ""));
+    s.file("outside/target.yaml", "a: b\n");
+    s.symlink(
+        s.path().join("outside/target.yaml"),
+        "vault/kvstore/link.yaml",
+    );
+    s.symlink(s.path().join("outside"), "vault/kvstore/dir");
+    let out = kv(&s, &["set", "link", "a=c"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let out = kv(&s, &["set", "dir/x", "a=c"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(read(&s, "outside/target.yaml"), "a: b\n");
+    assert!(!s.path().join("outside/x.yaml").exists());
+}
