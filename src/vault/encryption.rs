@@ -43,10 +43,8 @@ pub fn plaintext_errors(files: &[VaultFile]) -> Diagnostics {
     for file in files.iter().filter(|f| !looks_encrypted(&f.bytes)) {
         diags.push(Diagnostic::error(
             &file.rel,
-            format!(
-                "plaintext secret file, but encryption is required (requireEncryption); encrypt \
-                 it with `kubevault encrypt` (a .sops.yaml creation rule must cover it)",
-            ),
+            "plaintext secret file, but encryption is required (requireEncryption); encrypt it \
+             with `kubevault encrypt` (a .sops.yaml creation rule must cover it)",
         ));
     }
     diags
