@@ -63,6 +63,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd, out),
         (None, None) => {
             let stdin = std::io::stdin();
@@ -248,6 +261,7 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
     VaultSource {
         dir: cfg.resolved_vault_dir(cwd),
         age_key_file: cfg.resolved_age_key_file(cwd),
+        require_encryption: cfg.require_encryption,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct VaultSource {
     pub dir: PathBuf,
     /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
     pub age_key_file: Option<PathBuf>,
+    /// Plaintext secret files are errors (`spec.requireEncryption`, `check
+    /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
+    pub require_encryption: bool,
 }
 
 impl VaultSource {
@@ -28,6 +31,7 @@ impl VaultSource {
         VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+            require_encryption: false,
         }
     }
 }
@@ -35,6 +39,11 @@ impl VaultSource {
 /// Reads and checks a vault without rendering: the model and every problem found.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
+    if source.require_encryption
+        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+    {
+        diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
     // Keys are looked up once, and only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
     let decrypt = |doc: &Node| {
