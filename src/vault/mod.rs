@@ -4,6 +4,7 @@
 
 pub mod access;
 mod flat_secret;
+pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod rules;
