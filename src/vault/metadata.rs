@@ -810,13 +810,16 @@ pub struct SecretProblem {
     pub message: String,
 }
 
+/// Looks up a key's value bytes and line in the secret file (`None` when it cannot be read).
+pub type ValueOf<'a, 'f> = &'f dyn Fn(&str) -> Option<(&'a [u8], usize)>;
+
 /// Checks a secret with `keys` against its shape. `value` gives a key's bytes and line when the
 /// value can be read (`None`: only the key names are checked). `own_annotations` is how many
 /// bytes kubevault's own annotations add to the object.
 pub fn check_secret<'a>(
     shape: &Shape,
     keys: &[&str],
-    value: &dyn Fn(&str) -> Option<(&'a [u8], usize)>,
+    value: ValueOf<'a, '_>,
     own_annotations: usize,
 ) -> Vec<SecretProblem> {
     let mut out = Vec::new();
@@ -1015,6 +1018,7 @@ fn check_docker_json(bytes: &[u8], auths: bool) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 
