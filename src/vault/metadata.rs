@@ -111,7 +111,7 @@ fn warning(line: usize, message: impl Into<String>) -> Problem {
 }
 
 /// What a secret looks like once every matching rule contributed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Shape {
     /// The Secret `type` (`Opaque` unless a rule set one).
     pub type_: String,
