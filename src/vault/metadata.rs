@@ -183,7 +183,7 @@ impl Shape {
     /// The `metadata.yaml:LINE` places of the rules that gave the shape, or `defaults`.
     pub fn sources(&self) -> String {
         if self.rules.is_empty() {
-            return "no metadata rule (defaults)".into();
+            return "no metadata rule".into();
         }
         self.rules
             .iter()
