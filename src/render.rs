@@ -202,10 +202,27 @@ impl Plan<'_> {
                     .iter()
                     .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
                     .collect();
+                let shape = &secret.shape;
+                let mut metadata = meta(&secret.name, Some(ns), Some(&secret.source), settings);
+                // kubevault's own label and annotations always win (metadata.yaml may not set
+                // them; this keeps it so even if it could).
+                for (own, theirs) in [
+                    (&mut metadata.labels, &shape.labels),
+                    (&mut metadata.annotations, &shape.annotations),
+                ] {
+                    if let Some(own) = own
+                        && !theirs.is_empty()
+                    {
+                        let mut merged = theirs.clone();
+                        merged.append(own);
+                        *own = merged;
+                    }
+                }
                 Object::Secret(Secret {
-                    metadata: meta(&secret.name, Some(ns), Some(&secret.source), settings),
-                    type_: Some("Opaque".into()),
+                    metadata,
+                    type_: Some(shape.type_.clone()),
                     data: (!data.is_empty()).then_some(data),
+                    immutable: shape.immutable,
                     ..Default::default()
                 })
             }
@@ -750,6 +767,60 @@ mod tests {
         let errs = render(&v, &evaluate(&v), &settings(false)).err().unwrap();
         assert_eq!(errs.count(crate::diag::Severity::Error), 1);
         assert_eq!(errs.count(crate::diag::Severity::Warning), 1, "{errs:?}");
+    }
+
+    #[test]
+    fn metadata_shapes_the_secrets_and_kubevault_keeps_its_own_keys() {
+        let mut files = crate::vault::model::test_files(
+            &[
+                ("kvstore/app/db.yaml", "password: p"),
+                ("kvstore/plain", "k: v"),
+            ],
+            &[("access_control/u", "**")],
+        );
+        files.metadata = Some(crate::vault::walk::VaultFile {
+            rel: "metadata.yaml".into(),
+            bytes: b"apiVersion: kubevault.dev/v1alpha1\nkind: SecretMetadata\nrules:
+  - secrets: app/**
+    type: kubernetes.io/basic-auth
+    labels: {team: platform}
+    annotations: {reloader.stakater.com/match: \"true\"}
+    immutable: true
+"
+            .to_vec(),
+        });
+        let (v, d) = build(&files, "ns", &|_| unreachable!());
+        assert!(d.is_empty(), "{d:?}");
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        let node = r.objects[0].to_node();
+        assert_eq!(node.str_at(&["type"]), Some("kubernetes.io/basic-auth"));
+        assert_eq!(node.str_at(&["immutable"]), Some("true"));
+        assert_eq!(
+            node.str_at(&["metadata", "labels", "team"]),
+            Some("platform")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "labels", MANAGED_BY.0]),
+            Some("kubevault")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", "reloader.stakater.com/match"]),
+            Some("true")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", SOURCE]),
+            Some("kvstore/app/db.yaml")
+        );
+        let plain = r.objects[1].to_node();
+        assert_eq!(plain.str_at(&["type"]), Some("Opaque"));
+        assert!(plain.get("immutable").is_none());
+        // The direct writer gives the serde path's bytes (checked by its debug assertion).
+        let mut out = String::new();
+        r.objects[0].write_yaml(&mut out, false);
+        assert!(
+            out.contains("immutable: true\ntype: kubernetes.io/basic-auth\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -74,6 +74,9 @@ impl Object {
                         w.entry(2, k, &b64);
                     }
                 }
+                if let Some(immutable) = o.immutable {
+                    w.entry_plain(0, "immutable", if immutable { "true" } else { "false" });
+                }
                 if let Some(t) = &o.type_ {
                     w.entry(0, "type", t);
                 }
@@ -167,9 +170,7 @@ impl Object {
                         && o.secrets.is_none()
                 }
                 Object::Secret(o) => {
-                    o.immutable.is_none()
-                        && o.string_data.is_none()
-                        && o.data.as_ref().is_none_or(|d| !d.is_empty())
+                    o.string_data.is_none() && o.data.as_ref().is_none_or(|d| !d.is_empty())
                 }
                 Object::Role(o) => o.rules.as_ref().is_some_and(|rules| {
                     !rules.is_empty()
