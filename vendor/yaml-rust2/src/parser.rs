@@ -219,6 +219,19 @@ impl<'a> Parser<core::str::Chars<'a>> {
 }
 
 impl<T: Iterator<Item = char>> Parser<T> {
+    /// kubevault patch: where each comment read so far starts (its `#`).
+    #[must_use]
+    pub fn comments(&self) -> &[Marker] {
+        self.scanner.comments()
+    }
+
+    /// kubevault patch: where each plain scalar read so far that a comment ended on the
+    /// scalar's own line starts.
+    #[must_use]
+    pub fn plain_before_comment(&self) -> &[Marker] {
+        self.scanner.plain_before_comment()
+    }
+
     /// Create a new instance of a parser from the given input of characters.
     pub fn new(src: T) -> Parser<T> {
         Parser {
@@ -669,6 +682,9 @@ impl<T: Iterator<Item = char>> Parser<T> {
     fn parse_node(&mut self, block: bool, indentless_sequence: bool) -> ParseResult {
         let mut anchor_id = 0;
         let mut tag = None;
+        // kubevault patch: where the node's properties (tag, anchor) start, the position of an
+        // empty node that has nothing but them (`!x` alone is on its own line, not the next).
+        let properties_mark = self.peek_token()?.0;
         match *self.peek_token()? {
             Token(_, TokenType::Alias(_)) => {
                 self.pop_state();
@@ -745,9 +761,12 @@ impl<T: Iterator<Item = char>> Parser<T> {
                 Ok((Event::MappingStart(anchor_id, tag), mark))
             }
             // ex 7.2, an empty scalar can follow a secondary tag
-            Token(mark, _) if tag.is_some() || anchor_id > 0 => {
+            Token(_, _) if tag.is_some() || anchor_id > 0 => {
                 self.pop_state();
-                Ok((Event::empty_scalar_with_anchor(anchor_id, tag), mark))
+                Ok((
+                    Event::empty_scalar_with_anchor(anchor_id, tag),
+                    properties_mark,
+                ))
             }
             Token(mark, _) => Err(ScanError::new(
                 mark,

@@ -391,6 +391,11 @@ pub struct Scanner<T> {
     flow_mapping_started: bool,
     /// Whether we currently are in an implicit flow mapping.
     implicit_flow_mapping: bool,
+    /// kubevault patch: where each comment (its `#`) starts.
+    comments: Vec<Marker>,
+    /// kubevault patch: where each plain scalar that a comment ends on its own line starts
+    /// (`password: hunter2 #42`).
+    plain_before_comment: Vec<Marker>,
 }
 
 impl<T: Iterator<Item = char>> Iterator for Scanner<T> {
@@ -443,7 +448,22 @@ impl<T: Iterator<Item = char>> Scanner<T> {
             leading_whitespace: true,
             flow_mapping_started: false,
             implicit_flow_mapping: false,
+            comments: Vec::new(),
+            plain_before_comment: Vec::new(),
         }
+    }
+
+    /// kubevault patch: where each comment read so far starts (its `#`).
+    #[must_use]
+    pub fn comments(&self) -> &[Marker] {
+        &self.comments
+    }
+
+    /// kubevault patch: where each plain scalar read so far that a comment ended on the
+    /// scalar's own line starts.
+    #[must_use]
+    pub fn plain_before_comment(&self) -> &[Marker] {
+        &self.plain_before_comment
     }
 
     /// Get a copy of the last error that was encountered, if any.
@@ -855,6 +875,7 @@ impl<T: Iterator<Item = char>> Scanner<T> {
                     }
                 }
                 '#' => {
+                    self.comments.push(self.mark);
                     while !is_breakz(self.look_ch()) {
                         self.skip_non_blank();
                     }
@@ -887,6 +908,7 @@ impl<T: Iterator<Item = char>> Scanner<T> {
                     need_whitespace = false;
                 }
                 '#' => {
+                    self.comments.push(self.mark);
                     while !is_breakz(self.look_ch()) {
                         self.skip_non_blank();
                     }
@@ -924,6 +946,7 @@ impl<T: Iterator<Item = char>> Scanner<T> {
                     ));
                 }
                 '#' => {
+                    self.comments.push(self.mark);
                     while !is_breakz(self.look_ch()) {
                         self.skip_non_blank();
                     }
@@ -1654,15 +1677,10 @@ impl<T: Iterator<Item = char>> Scanner<T> {
             let contents = match chomping {
                 // We strip trailing linebreaks. Nothing remain.
                 Chomping::Strip => String::new(),
-                // There was no newline after the chomping indicator.
-                _ if self.mark.line == start_mark.line() => String::new(),
-                // We clip lines, and there was a newline after the chomping indicator.
-                // All other breaks are ignored.
-                Chomping::Clip => chomping_break,
-                // We keep lines. There was a newline after the chomping indicator but nothing
-                // else.
-                Chomping::Keep if trailing_breaks.is_empty() => chomping_break,
-                // Otherwise, the newline after chomping is ignored.
+                // kubevault patch: with no content, the header's line break is not content and
+                // clip keeps nothing (YAML 1.2 [170] `l-chomped-empty`, example 8.6): `a: |` at
+                // the end of the stream is `""`; keep keeps only the empty lines' breaks.
+                Chomping::Clip => String::new(),
                 Chomping::Keep => trailing_breaks,
             };
             return Ok(Token(start_mark, TokenType::Scalar(style, contents)));
@@ -1718,13 +1736,9 @@ impl<T: Iterator<Item = char>> Scanner<T> {
 
         // Chomp the tail.
         if chomping != Chomping::Strip {
+            // kubevault patch: a last line that ends the stream without a line break adds no
+            // `\n` (YAML 1.2 [165] `b-chomped-last`, as libyaml and go-yaml read it).
             string.push_str(&leading_break);
-            // If we had reached an eof but the last character wasn't an end-of-line, check if the
-            // last line was indented at least as the rest of the scalar, then we need to consider
-            // there is a newline.
-            if is_z(self.ch()) && self.mark.col >= indent.max(1) {
-                string.push('\n');
-            }
         }
 
         if chomping == Chomping::Keep {
@@ -2172,7 +2186,13 @@ impl<T: Iterator<Item = char>> Scanner<T> {
 
         loop {
             self.lookahead(4);
-            if self.next_is_document_indicator() || self.ch() == '#' {
+            if self.next_is_document_indicator() {
+                break;
+            }
+            if self.ch() == '#' {
+                if !self.leading_whitespace {
+                    self.plain_before_comment.push(start_mark);
+                }
                 break;
             }
 
@@ -2241,8 +2261,9 @@ impl<T: Iterator<Item = char>> Scanner<T> {
                         // empty. Skip to the end of the line.
                         self.skip_ws_to_eol(SkipTabs::Yes)?;
                         if !is_breakz(self.ch()) {
+                            // kubevault patch: the line of the tab, not of the scalar's start.
                             return Err(ScanError::new(
-                                start_mark,
+                                self.mark,
                                 "while scanning a plain scalar, found a tab",
                             ));
                         }
@@ -2327,14 +2348,17 @@ impl<T: Iterator<Item = char>> Scanner<T> {
 
         // Skip over ':'.
         self.skip_non_blank();
-        if self.look_ch() == '\t'
-            && !self.skip_ws_to_eol(SkipTabs::Yes)?.has_valid_yaml_ws()
-            && (self.ch() == '-' || is_alpha(self.ch()))
-        {
-            return Err(ScanError::new(
-                self.mark,
-                "':' must be followed by a valid YAML whitespace",
-            ));
+        // kubevault patch: tabs are separation whitespace after `:` (YAML 1.2 §6.2), so
+        // `port:\t5432` is `5432`. Only a block sequence entry (`-` then a blank) may not follow
+        // tabs on the same line, exactly as after a `-` (see `fetch_block_entry`).
+        if self.look_ch() == '\t' && !self.skip_ws_to_eol(SkipTabs::Yes)?.has_valid_yaml_ws() {
+            self.lookahead(2);
+            if self.flow_level == 0 && self.buffer[0] == '-' && is_blank_or_breakz(self.buffer[1]) {
+                return Err(ScanError::new(
+                    self.mark,
+                    "':' must be followed by a valid YAML whitespace",
+                ));
+            }
         }
 
         if sk.possible {
