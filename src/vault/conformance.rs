@@ -199,8 +199,8 @@ fn yaml_1_2_2_examples() {
 fn libyaml_agrees_with_the_table() {
     let libyaml_differs = [
         "6.2 tab after an explicit value's ':'", // libyaml refuses the tab
-        "5.11 LS is not a line break", // YAML 1.1 breaks lines at LS
-        "6.24 verbatim !!binary",      // serde_yaml keeps base64 text
+        "5.11 LS is not a line break",           // YAML 1.1 breaks lines at LS
+        "6.24 verbatim !!binary",                // serde_yaml keeps base64 text
         "2.23 !!binary block",
     ];
     for (name, text, want) in CASES {
@@ -354,9 +354,26 @@ mod generated {
     pub fn file() -> impl Strategy<Value = String> {
         let entry = (
             value(),
-            prop_oneof![Just(": "), Just(":  "), Just(":\t"), Just(": \t"), Just(":\t ")],
-            prop_oneof![Just(""), Just(" # comment"), Just("  #comment"), Just("\t# c")],
-            prop_oneof![Just(""), Just(""), Just("# between\n"), Just("\n"), Just("  # x\n")],
+            prop_oneof![
+                Just(": "),
+                Just(":  "),
+                Just(":\t"),
+                Just(": \t"),
+                Just(":\t ")
+            ],
+            prop_oneof![
+                Just(""),
+                Just(" # comment"),
+                Just("  #comment"),
+                Just("\t# c")
+            ],
+            prop_oneof![
+                Just(""),
+                Just(""),
+                Just("# between\n"),
+                Just("\n"),
+                Just("  # x\n")
+            ],
         );
         (
             prop::collection::vec(entry, 0..6),

@@ -4,6 +4,8 @@
 //! `walk` is pure.
 
 pub mod access;
+#[cfg(test)]
+mod conformance;
 mod flat_secret;
 pub mod model;
 pub mod names;
@@ -12,8 +14,6 @@ pub mod secret_file;
 #[cfg(test)]
 pub(crate) mod test_rng;
 pub mod walk;
-#[cfg(test)]
-mod conformance;
 pub mod yaml_hints;
 
 pub use model::{Secret, User, Vault};

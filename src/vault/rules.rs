@@ -212,7 +212,11 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_is_not_part_of_the_first_rule() {
-        for text in ["\u{feff}app/**\n", "\u{feff}app/**\r\n", "\u{feff}\tapp/**\n"] {
+        for text in [
+            "\u{feff}app/**\n",
+            "\u{feff}app/**\r\n",
+            "\u{feff}\tapp/**\n",
+        ] {
             let (rules, errors) = parse_rules(text);
             assert!(errors.is_empty(), "{text:?}: {errors:?}");
             assert_eq!(rules.len(), 1, "{text:?}");

@@ -204,16 +204,20 @@ fn value_bytes(v: &Node) -> Result<Vec<u8>, String> {
     let text = match &v.value {
         Value::Scalar { text, .. } => text,
         Value::Seq(_) => {
-            return Err("value is a sequence; values must be scalars: write a list as one \
+            return Err(
+                "value is a sequence; values must be scalars: write a list as one \
                  value (a block scalar, `key: |`, with one item per line) or as flat keys \
                  (`hosts.0`, `hosts.1`)"
-                .into());
+                    .into(),
+            );
         }
         Value::Map(_) => {
-            return Err("value is a mapping; values must be scalars (no nesting): use flat keys \
+            return Err(
+                "value is a mapping; values must be scalars (no nesting): use flat keys \
                  (`db.user`, `db.password`), or a block scalar (`key: |`) for text that spans \
                  lines; a value holding `: ` goes in quotes"
-                .into());
+                    .into(),
+            );
         }
     };
     match v.tag.as_deref() {

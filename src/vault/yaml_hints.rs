@@ -34,58 +34,78 @@ pub(crate) fn quote_key(key: &str) -> String {
 pub fn syntax_problem(text: &str, err: &YamlError) -> FileProblem {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let m = err.message.as_str();
+    let hint = hint(m);
     let mut line = err.line;
-    let hint = if m.contains("quoted scalar")
-        && (m.contains("end of stream")
-            || m.contains("indentation")
-            || m.contains("document indicator"))
-    {
-        "a quoted value is not closed: add the closing quote; a value that itself starts with a \
-         quote character goes in the other kind of quotes ('\"...') or in a block scalar (`key: |`)"
-    } else if m.contains("unknown escape character") {
-        "in double quotes `\\` starts an escape: write `\\\\` for a backslash, or use single quotes, \
-         where `\\` is an ordinary character"
-    } else if m.contains("mapping values are not allowed") {
-        "`: ` inside a value starts a nested mapping: put the whole value in quotes \
-         (`key: 'a: b'`), or use a block scalar (`key: |`)"
-    } else if m.contains("tab") {
+    if m.contains("tab") {
         line = tab_line(text, err.line).unwrap_or(err.line);
-        "a tab indents this line: YAML indents with spaces only"
-    } else if m.contains("block sequence entries are not allowed") {
-        "a value that starts with `- ` is read as a list: put the value in quotes"
-    } else if m.contains("anchor") || m.contains("alias") {
-        "a value that starts with `&` or `*` is read as an anchor or alias: put the value in quotes"
-    } else if m.contains("tag") || m.contains("handle") {
-        "a value that starts with `!` is read as a tag: put the value in quotes"
-    } else if m.contains("unexpected character") {
-        "a plain value cannot start with `@`, `%` or a backquote: put the value in quotes"
-    } else if m.contains("block scalar") {
-        "after `|` or `>` only `-`, `+`, an indentation digit and a comment may follow on that \
-         line; the text goes on the indented lines below"
-    } else if m.contains("comments must be separated") {
-        "`#` starts a comment only after a space; for a value holding ` #`, put it in quotes"
-    } else if m.contains("simple key")
-        || m.contains("expected key")
-        || m.contains("expected ':'")
-        || m.contains("node content")
-    {
-        "every entry is `key: value` starting in the first column; the lines of a multi-line \
-         value are indented (check the indentation, or quote the value)"
-    } else {
-        "write values that YAML could misread in quotes"
-    };
-    // A quoted value that never closes is reported where it ends; name the line it starts on.
+    }
     let located = locate(text, line);
-    if hint.starts_with("a quoted value")
+    // A quoted value that never closes is reported where it ends; name the line it starts on.
+    if m.contains("quoted scalar")
         && let Some((at, _)) = &located
     {
         line = *at;
     }
+    let hint = hint.map(|h| format!("; {h}")).unwrap_or_default();
     let message = match located {
-        Some((_, key)) => format!("key {}: invalid YAML: {m}; {hint}", quote_key(&key)),
-        None => format!("invalid YAML: {m}; {hint}"),
+        Some((_, key)) => format!("key {}: invalid YAML: {m}{hint}", quote_key(&key)),
+        None => format!("invalid YAML: {m}{hint}"),
     };
     FileProblem { line, message }
+}
+
+/// The likely fix for a parser message, where one is known.
+fn hint(m: &str) -> Option<&'static str> {
+    Some(
+        if m.contains("quoted scalar")
+            && (m.contains("end of stream")
+                || m.contains("indentation")
+                || m.contains("document indicator"))
+        {
+            "a quoted value is not closed: add the closing quote; a value that itself starts with a \
+         quote character goes in the other kind of quotes ('\"...') or in a block scalar (`key: |`)"
+        } else if m.contains("unknown escape character") {
+            "in double quotes `\\` starts an escape: write `\\\\` for a backslash, or use single \
+         quotes, where `\\` is an ordinary character"
+        } else if m.contains("mapping values are not allowed") {
+            "`: ` inside a value starts a nested mapping: put the whole value in quotes \
+         (`key: 'a: b'`), or use a block scalar (`key: |`)"
+        } else if m.contains("must be followed by a valid YAML whitespace") {
+            "after a tab a list cannot start on the same line: put the value in quotes, or start \
+         the list on the next line, indented"
+        } else if m.contains("tab") {
+            "a tab indents this line: YAML indents with spaces only"
+        } else if m.contains("block sequence entries are not allowed") {
+            "a value that starts with `- ` is read as a list: put the value in quotes"
+        } else if m.contains("aliases expand") {
+            "aliases (`*name`) may not make a secret file larger than 1 MiB"
+        } else if m.contains("unknown anchor") || m.contains("an anchor") || m.contains("an alias")
+        {
+            "a value that starts with `&` or `*` is read as an anchor or alias: put the value in quotes"
+        } else if m.contains("nested deeper") || m.contains("recursion limit") {
+            "a secret file is one flat mapping of keys to text values"
+        } else if m.contains("flow") {
+            "a value that starts with `{` or `[` is read as a flow collection: put the value in quotes"
+        } else if m.contains("tag") || m.contains("handle") {
+            "a value that starts with `!` is read as a tag: put the value in quotes"
+        } else if m.contains("unexpected character") {
+            "a plain value cannot start with `@`, `%` or a backquote: put the value in quotes"
+        } else if m.contains("block scalar") {
+            "after `|` or `>` only `-`, `+`, an indentation digit and a comment may follow on that \
+         line; the text goes on the indented lines below"
+        } else if m.contains("comments must be separated") {
+            "`#` starts a comment only after a space; for a value holding ` #`, put it in quotes"
+        } else if m.contains("simple key")
+            || m.contains("expected key")
+            || m.contains("expected ':'")
+            || m.contains("node content")
+        {
+            "every entry is `key: value` starting in the first column; the lines of a multi-line \
+         value are indented (check the indentation, or quote the value)"
+        } else {
+            return None;
+        },
+    )
 }
 
 /// The first line at or after `from` (1-based) whose indentation holds a tab.
@@ -266,28 +286,89 @@ mod tests {
     #[test]
     fn yaml_mistakes_and_their_hints() {
         let table: &[(&str, usize, &[&str])] = &[
-            ("key: \"unterminated hunter2\n", 1, &["key \"key\"", "not closed", "closing quote"]),
-            ("key: \"unterminated hunter2\nb: 1\n", 1, &["key \"key\"", "not closed"]),
-            ("a: 1\nkey: 'hunter2\nb: 2\n", 2, &["key \"key\"", "not closed"]),
-            ("a: 1\nkey: \"hunter2\n  more: x\n\n", 2, &["key \"key\"", "not closed"]),
-            ("password: abc: hunter2\n", 1, &["key \"password\"", "nested mapping", "in quotes"]),
-            ("a: 1\n\tb: hunter2\n", 2, &["tab indents this line", "spaces only"]),
+            (
+                "key: \"unterminated hunter2\n",
+                1,
+                &["key \"key\"", "not closed", "closing quote"],
+            ),
+            (
+                "key: \"unterminated hunter2\nb: 1\n",
+                1,
+                &["key \"key\"", "not closed"],
+            ),
+            (
+                "a: 1\nkey: 'hunter2\nb: 2\n",
+                2,
+                &["key \"key\"", "not closed"],
+            ),
+            (
+                "a: 1\nkey: \"hunter2\n  more: x\n\n",
+                2,
+                &["key \"key\"", "not closed"],
+            ),
+            (
+                "password: abc: hunter2\n",
+                1,
+                &["key \"password\"", "nested mapping", "in quotes"],
+            ),
+            (
+                "a: 1\n\tb: hunter2\n",
+                2,
+                &["tab indents this line", "spaces only"],
+            ),
             ("a: 1\nb: 2\n\t c: hunter2\n", 3, &["tab indents this line"]),
-            ("a:\n  b: hunter2\n", 1, &["key \"a\"", "value is a mapping", "flat keys", "`key: |`"]),
-            ("a:\n  - hunter2\n", 1, &["key \"a\"", "value is a sequence", "block scalar"]),
-            ("pw: \"hunter2\\q\"\n", 1, &["key \"pw\"", "`\\` starts an escape"]),
-            ("pw: @hunter2\n", 1, &["key \"pw\"", "cannot start with `@`"]),
+            (
+                "a:\n  b: hunter2\n",
+                1,
+                &["key \"a\"", "value is a mapping", "flat keys", "`key: |`"],
+            ),
+            (
+                "a:\n  - hunter2\n",
+                1,
+                &["key \"a\"", "value is a sequence", "block scalar"],
+            ),
+            (
+                "pw: \"hunter2\\q\"\n",
+                1,
+                &["key \"pw\"", "`\\` starts an escape"],
+            ),
+            (
+                "pw: @hunter2\n",
+                1,
+                &["key \"pw\"", "cannot start with `@`"],
+            ),
             ("pw: `hunter2\n", 1, &["key \"pw\"", "in quotes"]),
             ("pw: *hunter2\n", 1, &["key \"pw\"", "anchor or alias"]),
-            ("pw: !hunter2\n", 1, &["key \"pw\"", "starts with `!`", "in quotes"]),
+            (
+                "pw: !hunter2\n",
+                1,
+                &["key \"pw\"", "starts with `!`", "in quotes"],
+            ),
             ("pw: !hunter2 x\n", 1, &["key \"pw\"", "starts with `!`"]),
             ("pw: !!hunter2 x\n", 1, &["key \"pw\"", "starts with `!`"]),
             ("pw: !<!hunter2> x\n", 1, &["key \"pw\"", "starts with `!`"]),
-            ("pw: !<tag:hunter2> x\n", 1, &["key \"pw\"", "starts with `!`"]),
-            ("%TAG !e! tag:hunter2:\n---\npw: !e!x y\n", 3, &["key \"pw\"", "starts with `!`"]),
+            (
+                "pw: !<tag:hunter2> x\n",
+                1,
+                &["key \"pw\"", "starts with `!`"],
+            ),
+            (
+                "%TAG !e! tag:hunter2:\n---\npw: !e!x y\n",
+                3,
+                &["key \"pw\"", "starts with `!`"],
+            ),
             ("pw: !e!hunter2 y\n", 1, &["key \"pw\"", "starts with `!`"]),
             ("pw: - hunter2\n", 1, &["key \"pw\"", "read as a list"]),
-            ("pw: |hunter2\n  x\n", 1, &["key \"pw\"", "after `|` or `>`"]),
+            (
+                "pw:\t- hunter2\n",
+                1,
+                &["key \"pw\"", "after a tab a list cannot start"],
+            ),
+            (
+                "pw: |hunter2\n  x\n",
+                1,
+                &["key \"pw\"", "after `|` or `>`"],
+            ),
             ("a: b\n c: hunter2\n", 2, &["key \"a\"", "in quotes"]),
             ("ok: 1\nhunter2\n", 2, &["invalid YAML"]),
         ];
@@ -307,14 +388,38 @@ mod tests {
     #[test]
     fn dropped_text_is_warned_about() {
         let table: &[(&str, &[(usize, &str)])] = &[
-            ("a: &hunter2\n", &[(1, "key \"a\": the value is empty: `&`")]),
-            ("a: &hunter2\nb: v\n", &[(1, "key \"a\": the value is empty: `&`")]),
-            ("b: #hunter2\n", &[(1, "key \"b\": the value is empty: `#`")]),
-            ("b:  # TODO hunter2\nc: 1\n", &[(1, "key \"b\": the value is empty")]),
-            ("password: hunter2 #42\n", &[(1, "key \"password\": `#` after a space")]),
-            ("x: 1\npassword: hunter2\t#42\n", &[(2, "key \"password\": `#` after a space")]),
-            ("password: hunter2\n  more #42\n", &[(2, "key \"password\": `#` after a space")]),
-            ("{a: hunter2 #42\n}\n", &[(1, "key \"a\": `#` after a space")]),
+            (
+                "a: &hunter2\n",
+                &[(1, "key \"a\": the value is empty: `&`")],
+            ),
+            (
+                "a: &hunter2\nb: v\n",
+                &[(1, "key \"a\": the value is empty: `&`")],
+            ),
+            (
+                "b: #hunter2\n",
+                &[(1, "key \"b\": the value is empty: `#`")],
+            ),
+            (
+                "b:  # TODO hunter2\nc: 1\n",
+                &[(1, "key \"b\": the value is empty")],
+            ),
+            (
+                "password: hunter2 #42\n",
+                &[(1, "key \"password\": `#` after a space")],
+            ),
+            (
+                "x: 1\npassword: hunter2\t#42\n",
+                &[(2, "key \"password\": `#` after a space")],
+            ),
+            (
+                "password: hunter2\n  more #42\n",
+                &[(2, "key \"password\": `#` after a space")],
+            ),
+            (
+                "{a: hunter2 #42\n}\n",
+                &[(1, "key \"a\": `#` after a space")],
+            ),
             ("port: 5432 # the database port\n", &[]),
             ("port: 5432 #\n", &[]),
             ("a: \"hunter2\" #42\n", &[]),

@@ -91,7 +91,11 @@ pub fn parse_stream_noted(text: &str, limits: &Limits) -> Result<(Vec<Node>, Not
     Ok((docs, notes))
 }
 
-fn parse(text: &str, limits: &Limits, mut notes: Option<&mut Notes>) -> Result<Vec<Node>, YamlError> {
+fn parse(
+    text: &str,
+    limits: &Limits,
+    mut notes: Option<&mut Notes>,
+) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_printable(text)?;
     let mut parser = Parser::new_from_str(text);
@@ -124,10 +128,13 @@ fn parse(text: &str, limits: &Limits, mut notes: Option<&mut Notes>) -> Result<V
                 } else {
                     Style::Str
                 };
-                if anchor > 0 && tag.is_none() && style == Style::Plain && text.is_empty() {
-                    if let Some(notes) = notes.as_deref_mut() {
-                        notes.anchor_without_value.push(at(&mark));
-                    }
+                if anchor > 0
+                    && tag.is_none()
+                    && style == Style::Plain
+                    && text.is_empty()
+                    && let Some(notes) = notes.as_deref_mut()
+                {
+                    notes.anchor_without_value.push(at(&mark));
                 }
                 (leaf(Value::Scalar { text, style }, tag, line), anchor)
             }
