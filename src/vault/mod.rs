@@ -6,7 +6,9 @@
 pub mod access;
 #[cfg(test)]
 mod conformance;
+pub mod encryption;
 mod flat_secret;
+pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod rules;
