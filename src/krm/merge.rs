@@ -141,7 +141,9 @@ pub fn merge(
     generator: &str,
 ) -> Result<Vec<Merged>, Diagnostics> {
     // Most pass-through items are of kinds kubevault never generates (Deployments,
-    // ConfigMaps...): when all are, nothing can be replaced or clash.
+    // ConfigMaps...): when all are, and none is our own earlier output (stale items of ours
+    // must go even when this run generates nothing of their kind, e.g. from an emptied vault),
+    // nothing can be replaced, removed or clash.
     let mut kinds: Vec<&str> = Vec::new();
     for key in generated {
         if !kinds.contains(&key.kind.as_ref()) {
@@ -150,7 +152,7 @@ pub fn merge(
     }
     if !items
         .iter()
-        .any(|item| kinds.contains(&item.key.kind.as_ref()))
+        .any(|item| kinds.contains(&item.key.kind.as_ref()) || item.is_ours(generator))
     {
         return Ok((0..items.len())
             .map(Merged::Input)
@@ -298,6 +300,41 @@ mod tests {
         assert_eq!(
             out[1].str_at(&["metadata", "annotations", "config.kubernetes.io/path"]),
             Some("secret_a.yaml")
+        );
+    }
+
+    #[test]
+    fn stale_items_go_even_when_nothing_of_their_kind_is_generated() {
+        // An emptied vault generates nothing (or only a Namespace): every earlier object of this
+        // generator goes, another generator's and unmanaged items stay.
+        let items = || {
+            vec![
+                node("kind: Deployment\nmetadata: {name: app}\n"),
+                ours("Secret", "old", "g", ""),
+                ours("ServiceAccount", "alice", "g", ""),
+                ours("Secret", "alice-token", "g", ""),
+                ours("Role", "alice", "g", ""),
+                ours("RoleBinding", "alice", "g", ""),
+                ours("Namespace", "ns", "g", ""),
+                ours("Secret", "theirs", "other", ""),
+                ours("Role", "theirs", "other", ""),
+            ]
+        };
+        let out = merge_items(items(), Vec::new(), "g").unwrap();
+        assert_eq!(
+            names(&out),
+            ["Deployment/app", "Secret/theirs", "Role/theirs"]
+        );
+        let namespace = node("kind: Namespace\nmetadata: {name: ns}\n");
+        let out = merge_items(items(), vec![namespace], "g").unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                "Deployment/app",
+                "Secret/theirs",
+                "Role/theirs",
+                "Namespace/ns"
+            ]
         );
     }
 
