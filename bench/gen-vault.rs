@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cargo run --release --example gen-vault -- DIR --secrets N --users U --rules R \
-//!     [--seed S] [--pass-through-items K --resource-list FILE] [--force]
+//!     [--seed S] [--role-heavy] [--pass-through-items K --resource-list FILE] [--force]
 //! ```
+//!
+//! With `--role-heavy` the second to fourth rule of every user are `<env>/*/<app>/*` wildcards
+//! (one app of every team in one environment), so each user reads thousands of secrets and the
+//! Roles dominate the output (the "role-heavy L" benchmark size).
 //!
 //! It writes `DIR/kvstore/<env>/<team>/<app>/<name>[.yaml]` (N secret files, about half of them
 //! with the `.yaml` extension, 4 keys each: short strings, a number such as `port: 5432`, and now
@@ -162,11 +166,13 @@ struct Options {
     resource_list: Option<PathBuf>,
     /// Remove `kvstore/` and `access_control/` of an existing DIR first.
     force: bool,
+    /// Give every user `<env>/*/<app>/*` rules that read thousands of secrets.
+    role_heavy: bool,
 }
 
 /// Usage text printed by `--help` and on argument errors.
 const USAGE: &str = "usage: gen-vault DIR --secrets N --users U --rules R [--seed S] \
-[--pass-through-items K --resource-list FILE] [--force]";
+[--role-heavy] [--pass-through-items K --resource-list FILE] [--force]";
 
 impl Options {
     /// Parses `std::env::args()`; `Ok(None)` means `--help` was asked for.
@@ -182,6 +188,7 @@ impl Options {
             pass_through_items: 0,
             resource_list: None,
             force: false,
+            role_heavy: false,
         };
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
@@ -201,6 +208,7 @@ impl Options {
                 }
                 "--resource-list" => opts.resource_list = Some(PathBuf::from(value(&arg)?)),
                 "--force" => opts.force = true,
+                "--role-heavy" => opts.role_heavy = true,
                 s if s.starts_with('-') => return Err(format!("unknown option {s:?}")),
                 _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
                 _ => return Err(format!("unexpected argument {arg:?}")),
@@ -330,6 +338,7 @@ fn user_rules(
     rng: &mut SplitMix64,
     user: &str,
     count: usize,
+    role_heavy: bool,
     secrets: &[Secret],
     by_env_team: &[Vec<usize>],
     teams: usize,
@@ -353,6 +362,11 @@ fn user_rules(
         }
         let roll = rng.below(100);
         let s = *rng.pick(secrets);
+        if role_heavy && i <= 3 {
+            // One app of every team in one environment: thousands of secrets at L.
+            let _ = writeln!(out, "{}/*/{}/*", ENVS[s.env], APPS[s.app]);
+            continue;
+        }
         let line = match roll {
             // Another team in some environment.
             0..=24 => {
@@ -451,7 +465,15 @@ fn write_vault(opts: &Options, rng: &mut SplitMix64) -> std::io::Result<()> {
         if made_dirs.insert(folder.clone()) {
             fs::create_dir_all(&folder)?;
         }
-        let body = user_rules(rng, &user, opts.rules, &secrets, &by_env_team, teams);
+        let body = user_rules(
+            rng,
+            &user,
+            opts.rules,
+            opts.role_heavy,
+            &secrets,
+            &by_env_team,
+            teams,
+        );
         fs::write(folder.join(&user), body)?;
     }
     Ok(())

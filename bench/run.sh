@@ -2,10 +2,11 @@
 # bench/run.sh — benchmark kubevault on synthetic vaults against kubevault 1.1.0 and a
 # read-only baseline. See bench/README.md.
 #
-#   bench/run.sh [--sizes S,M,L] [--runs N] [--skip-v1] [--v1-limit SECONDS] [--seed N]
+#   bench/run.sh [--sizes S,M,L,LR] [--runs N] [--skip-v1] [--v1-limit SECONDS] [--seed N]
 #
 # Sizes: S (1k secrets/50 users/8 rules), M (10k/200/10; also runs its 2x-secrets and 2x-users
-# variants M2S and M2U), L (100k/1000/10); M2S and M2U may be named on their own too.
+# variants M2S and M2U), L (100k/1000/10), LR (role-heavy L: L with `env/*/app/*` rules, ~300 MB
+# of output); M2S and M2U may be named on their own too.
 # KUBEVAULT_BIN=/path/to/kubevault benchmarks that binary instead of building this checkout.
 # Writes everything under bench/.work/ and the result table to bench/.work/results.md.
 set -euo pipefail
@@ -19,7 +20,7 @@ OURS=${KUBEVAULT_BIN:-$TARGET_DIR/release/kubevault}
 GEN=$TARGET_DIR/release/examples/gen-vault
 BASELINE=$TARGET_DIR/release/examples/read-baseline
 
-SIZES=S,M,L
+SIZES=S,M,L,LR
 RUNS=9
 SKIP_V1=0
 V1_LIMIT=30      # skip a kubevault 1.1.0 run estimated to take longer than this (seconds)
@@ -52,17 +53,22 @@ declare -A PARAMS=(
   [M2S]="20000 200 10"
   [M2U]="10000 400 10"
   [L]="100000 1000 10"
+  [LR]="100000 1000 10"
+)
+# sizes whose users get `env/*/app/*` rules (gen-vault --role-heavy)
+declare -A EXTRA=(
+  [LR]="--role-heavy"
 )
 declare -A LABEL=(
-  [S]="S" [M]="M" [M2S]="M ×2 secrets" [M2U]="M ×2 users" [L]="L"
+  [S]="S" [M]="M" [M2S]="M ×2 secrets" [M2U]="M ×2 users" [L]="L" [LR]="role-heavy L"
 )
 ORDER=()
 IFS=, read -r -a requested <<<"$SIZES"
 for s in "${requested[@]}"; do
   case $s in
     M) ORDER+=(M M2S M2U) ;;
-    S | L | M2S | M2U) ORDER+=("$s") ;;
-    *) echo "run.sh: unknown size '$s' (S, M, M2S, M2U, L)" >&2; exit 2 ;;
+    S | L | LR | M2S | M2U) ORDER+=("$s") ;;
+    *) echo "run.sh: unknown size '$s' (S, M, M2S, M2U, L, LR)" >&2; exit 2 ;;
   esac
 done
 
@@ -228,7 +234,8 @@ ensure_vault() {
   if [[ ! -f $dir.complete ]]; then
     log "$1: generating ${p[0]} secrets, ${p[1]} users, ${p[2]} rules each"
     rm -rf "$dir" "$dir.resourcelist.yaml"
-    "$GEN" "$dir" --secrets "${p[0]}" --users "${p[1]}" --rules "${p[2]}" --seed "$SEED" \
+    # shellcheck disable=SC2086 # EXTRA holds separate flags
+    "$GEN" "$dir" --secrets "${p[0]}" --users "${p[1]}" --rules "${p[2]}" --seed "$SEED" ${EXTRA[$1]:-} \
       --pass-through-items "$KRM_ITEMS" --resource-list "$dir.resourcelist.yaml"
     sync # let writeback finish before anything is timed
     touch "$dir.complete"
@@ -268,7 +275,7 @@ for size in "${ORDER[@]}"; do
   if ((!SKIP_V1)); then
     key="$size|kubevault 1.1.0"
     est=""
-    if [[ $size == L || $size == M2S || $size == M2U ]] && est=$(v1_estimate_ms "$size"); then
+    if [[ $size == L || $size == LR || $size == M2S || $size == M2U ]] && est=$(v1_estimate_ms "$size"); then
       if ((est > V1_LIMIT * 1000)); then
         NOTE[$key]="skipped: estimated ~$((est / 1000)) s > ${V1_LIMIT} s"
         log "$size: kubevault 1.1.0 skipped (estimated ~$((est / 1000)) s)"
@@ -354,6 +361,13 @@ report() {
   a=${RSS["L|$g"]:-}
   if [[ -n $a ]]; then row "L: generate peak RSS < 400 MiB" "$(fmt_mib "$a") MiB" "$(awk -v a="$a" 'BEGIN { print (a < 400 * 1024) }')"
   else row "L: generate peak RSS < 400 MiB" "" ""; fi
+  a=${MED["LR|$g"]:-} c=${MED["LR|$b"]:-}
+  if [[ -n $a && -n $c ]]; then
+    row "role-heavy L: generate wall ≤ 2× read baseline" "$(ratio "$a" "$c")$(cpu_note "LR|$g" "LR|$b")" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a <= 2 * c) }')"
+  else row "role-heavy L: generate wall ≤ 2× read baseline" "" ""; fi
+  a=${RSS["LR|$g"]:-}
+  if [[ -n $a ]]; then row "role-heavy L: generate peak RSS ≤ 150 MiB" "$(fmt_mib "$a") MiB" "$(awk -v a="$a" 'BEGIN { print (a <= 150 * 1024) }')"
+  else row "role-heavy L: generate peak RSS ≤ 150 MiB" "" ""; fi
   for size in M2S M2U; do
     a=${MED["$size|$g"]:-} c=${MED["M|$g"]:-}
     if [[ -n $a && -n $c ]]; then
