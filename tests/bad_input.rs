@@ -676,8 +676,23 @@ fn catalogue() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), cases.len(), "case names are unique");
+    // Every case runs, whatever the others do: the failures are reported together at the end
+    // (each also prints its own panic message and snapshot diff above).
+    let mut failed = Vec::new();
     for case in &cases {
-        let text = run_case(case);
-        insta::assert_snapshot!(case.name, text);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let text = run_case(case);
+            insta::assert_snapshot!(case.name, text);
+        }));
+        if outcome.is_err() {
+            failed.push(case.name);
+        }
     }
+    assert!(
+        failed.is_empty(),
+        "{} of {} catalogue cases failed: {}",
+        failed.len(),
+        cases.len(),
+        failed.join(", ")
+    );
 }
