@@ -139,13 +139,8 @@ fn routes(scratch: &Path) -> Vec<(String, String)> {
     let dir = examples().join("kustomize-exec");
     let input = std::fs::read_to_string(dir.join("kustomize-input.yaml")).unwrap();
     let list = &docs(&ok(&mut command(kubevault(), &dir), Some(&input)))[0];
-    let items: Vec<String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i.to_string())
-        .collect();
-    routes.push(("kustomize-exec".into(), items.join("\n---\n")));
+    let items = list["items"].as_array().unwrap();
+    routes.push(("kustomize-exec".into(), harness::yaml_stream(items)));
     // The Argo CD CMP: `kubevault generate` in the app directory with the plugin's env.
     routes.push((
         "argocd-cmp".into(),
@@ -211,7 +206,7 @@ fn relocate(objects: &[Value], ns: &str) -> Vec<Value> {
             } else {
                 o["metadata"]["namespace"] = ns.into();
             }
-            if let Some(subjects) = o["subjects"].as_array_mut() {
+            if let Some(subjects) = o.get_mut("subjects").and_then(Value::as_array_mut) {
                 for s in subjects {
                     if s.get("namespace").is_some() {
                         s["namespace"] = ns.into();
@@ -257,8 +252,7 @@ fn apply_twice(cluster: &Cluster, route: &str, ns: &str, objects: &[Value]) {
         .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kubevault")
         .count();
     assert!(ours >= 5, "{route}: only {ours} kubevault objects");
-    let stream: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
-    let stream = stream.join("\n---\n");
+    let stream = harness::yaml_stream(objects);
     if !objects.iter().any(|o| o["kind"] == "Namespace") {
         cluster.namespace(ns);
     }

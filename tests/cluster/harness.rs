@@ -274,10 +274,16 @@ pub struct Ran {
 impl Kubectl {
     /// Runs kubectl with `args` and optional stdin.
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Ran {
+        self.run_env(args, stdin, &[])
+    }
+
+    /// Runs kubectl with `args`, optional stdin and extra environment.
+    pub fn run_env(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ran {
         run(
             Command::new("kubectl")
                 .env("KUBECONFIG", &self.kubeconfig)
                 .env_remove("KUBECTL_APPLYSET")
+                .envs(env.iter().copied())
                 .args(args),
             stdin,
         )
@@ -409,6 +415,14 @@ pub fn docs(text: &str) -> Vec<Value> {
         .map(|d| serde_yaml::Value::deserialize(d).unwrap())
         .filter(|v| !v.is_null())
         .map(|v| serde_json::to_value(v).unwrap())
+        .collect()
+}
+
+/// Objects as a multi-document YAML stream (kubectl reads a JSON stream only without `---`).
+pub fn yaml_stream(objects: &[Value]) -> String {
+    objects
+        .iter()
+        .map(|o| format!("---\n{}", serde_yaml::to_string(o).unwrap()))
         .collect()
 }
 
