@@ -88,6 +88,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();
@@ -120,6 +133,9 @@ pub struct VaultSource {
     pub dir: PathBuf,
     /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
     pub age_key_file: Option<PathBuf>,
+    /// Plaintext secret files are errors (`spec.requireEncryption`, `check
+    /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
+    pub require_encryption: bool,
 }
 
 impl VaultSource {
@@ -128,6 +144,7 @@ impl VaultSource {
         VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+            require_encryption: false,
         }
     }
 }
@@ -135,6 +152,11 @@ impl VaultSource {
 /// Reads and checks a vault without rendering: the model and every problem found.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
+    if source.require_encryption
+        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+    {
+        diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
     // Keys are looked up once, and only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
     let decrypt = |doc: &Node| {
@@ -408,6 +430,7 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
     VaultSource {
         dir: cfg.resolved_vault_dir(cwd),
         age_key_file: cfg.resolved_age_key_file(cwd),
+        require_encryption: cfg.require_encryption,
     }
 }
 

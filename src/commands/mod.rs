@@ -3,10 +3,12 @@
 //! binary for orchestrators. Each builds on the core's model and rule evaluation and returns an
 //! [`crate::app::Report`] for `main` to print.
 
+pub mod author;
 pub mod can_read;
 pub mod check;
 pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod safe_write;
 pub mod who_can_read;

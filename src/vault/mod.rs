@@ -3,7 +3,9 @@
 //! ([`access`]). Everything but `walk` is pure.
 
 pub mod access;
+pub mod encryption;
 mod flat_secret;
+pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod rules;
