@@ -54,8 +54,8 @@ const TESTS: &[Test] = &[
         consumer::eso_kubernetes_provider_requests_with_the_printed_credentials,
     ),
     (
-        "shape::the_api_server_validates_a_tls_secret",
-        shape::the_api_server_validates_a_tls_secret,
+        "shape::shaped_secrets_meet_the_api_servers_validation",
+        shape::shaped_secrets_meet_the_api_servers_validation,
     ),
 ];
 
