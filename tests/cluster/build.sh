@@ -49,7 +49,7 @@ SOURCES
   need_update=1
 fi
 PKGS=(golang-1.19-go golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev
-  dpkg-dev rsync jq make etcd-server openssl)
+  dpkg-dev rsync jq make etcd-server openssl curl python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

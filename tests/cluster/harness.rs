@@ -204,29 +204,46 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // End of input and TERM: the script stops its processes by PID and exits.
+        // End of input: the script stops its processes by PID and exits. TERM only if it hangs.
         drop(self.stdin.take());
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.script.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.script.try_wait() {
-                break;
+        let exited = |script: &mut Child, secs: u64| {
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = script.try_wait() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            false
+        };
+        if !exited(&mut self.script, 30) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.script.id().to_string()])
+                .status();
+            if !exited(&mut self.script, 10) {
+                let _ = self.script.kill();
+            }
         }
-        let _ = self.script.kill();
         let _ = self.script.wait();
         // Belt and braces: anything the script recorded and left running (it was killed itself).
-        for pid in self.pids() {
-            if Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+        let pids = self.pids();
+        for &pid in &pids {
+            if alive(pid) {
                 let _ = Command::new("kill")
                     .args(["-KILL", &pid.to_string()])
                     .status();
             }
         }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// True while `pid` runs (a zombie has stopped running).
+pub fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
 }
 
 fn is_zombie(pid: u32) -> bool {
@@ -238,7 +255,7 @@ fn is_zombie(pid: u32) -> bool {
                 .trim_start()
                 .starts_with('Z')
         })
-        .unwrap_or(true)
+        .unwrap_or(false)
 }
 
 fn short_hash(text: &str) -> String {
@@ -306,6 +323,35 @@ impl Kubectl {
         let mut all = args.to_vec();
         all.extend(["-o", "json"]);
         serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// The Secret names `kubectl auth can-i --list -n NS` shows `get` on, sorted (none: empty).
+    pub fn can_i_list_secret_names(&self, ns: &str) -> Vec<String> {
+        let out = self.ok(&["auth", "can-i", "--list", "-n", ns]);
+        let mut names = Vec::new();
+        for line in out.lines() {
+            let mut words = line.split_whitespace();
+            if words.next() != Some("secrets") {
+                continue;
+            }
+            // `secrets  []  [name name ...]  [verb ...]`: bracketed groups after the resource.
+            let rest = line["secrets".len()..].trim();
+            let groups: Vec<&str> = rest
+                .split(']')
+                .map(|g| g.trim().trim_start_matches('['))
+                .collect();
+            assert!(groups.len() >= 3, "unexpected can-i --list line: {line}");
+            let verbs: Vec<&str> = groups[2].split_whitespace().collect();
+            if verbs.contains(&"get") || verbs.contains(&"*") {
+                if groups[1].is_empty() {
+                    // No resourceNames: every Secret of the namespace.
+                    names.push("<every secret>".to_string());
+                }
+                names.extend(groups[1].split_whitespace().map(str::to_string));
+            }
+        }
+        names.sort();
+        names
     }
 
     /// `kubectl auth can-i VERB RESOURCE -n NS`: true for yes, false for no.

@@ -111,7 +111,22 @@ fn main() {
             );
         }
     }
+    // The guard's promise, checked on every run: every process start.sh started is gone.
+    let pids = cluster.pids();
+    assert_eq!(
+        pids.len(),
+        3,
+        "start.sh records etcd, kube-apiserver, kube-controller-manager"
+    );
     drop(cluster);
+    let left: Vec<u32> = pids
+        .into_iter()
+        .filter(|&pid| harness::alive(pid))
+        .collect();
+    if !left.is_empty() {
+        eprintln!("cluster tests: processes {left:?} still run after the cluster was stopped");
+        std::process::exit(101);
+    }
     println!(
         "\ntest result: {}. {} passed; {} failed; finished in {:.1?}\n",
         if failed.is_empty() { "ok" } else { "FAILED" },

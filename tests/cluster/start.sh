@@ -42,7 +42,9 @@ WATCH=
 ETCD_DATA=
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM HUP
+  # A second signal must not cut the clean-up short.
+  trap '' INT TERM HUP
+  trap - EXIT
   [[ -z "$WATCH" ]] || kill "$WATCH" 2>/dev/null || true
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
