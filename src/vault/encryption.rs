@@ -20,15 +20,13 @@ pub fn looks_encrypted(bytes: &[u8]) -> bool {
         || bytes.windows(7).any(|w| w == b"\"sops\":")
 }
 
-/// `requireEncryption: true` at the top of `vault/metadata.yaml`, as the walk read it (beneath
-/// the vault root, regular files only) and [`crate::vault::metadata`] parses it; its problems are
-/// reported by the model.
+/// `requireEncryption: true` in `vault/metadata.yaml` (its problems are reported by the model).
 pub fn metadata_requires_encryption(metadata: Option<&VaultFile>) -> bool {
     metadata.is_some_and(|file| {
         crate::vault::metadata::parse(&file.bytes)
             .0
             .require_encryption
-            .is_some_and(|r| r.value)
+            .is_some_and(|lined| lined.value)
     })
 }
 
