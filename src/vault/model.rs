@@ -199,6 +199,7 @@ pub(crate) fn test_files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles
     VaultFiles {
         kvstore: f(kv),
         access_control: Some(f(ac)),
+        ..VaultFiles::default()
     }
 }
 
