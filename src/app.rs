@@ -89,6 +89,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();
@@ -121,6 +134,9 @@ pub struct VaultSource {
     pub dir: PathBuf,
     /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
     pub age_key_file: Option<PathBuf>,
+    /// Plaintext secret files are errors (`spec.requireEncryption`, `check
+    /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
+    pub require_encryption: bool,
 }
 
 impl VaultSource {
@@ -129,6 +145,7 @@ impl VaultSource {
         VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+            require_encryption: false,
         }
     }
 }
@@ -136,6 +153,11 @@ impl VaultSource {
 /// Reads and checks a vault without rendering: the model and every problem found.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
+    if source.require_encryption
+        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+    {
+        diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
     // Keys are looked up once, and only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
     let decrypt = |doc: &Node| {
@@ -422,17 +444,21 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> Result<VaultSource, Diagnostic
             confine::refused(field, written, root),
         ));
     };
-    let dir = confine::resolve(base, &cfg.vault_dir, confine).unwrap_or_else(|()| {
+    let dir = confine::resolve(base, &cfg.vault_dir, confine).unwrap_or_else(|confine::Outside| {
         refuse("vaultDir", &cfg.vault_dir);
         PathBuf::new()
     });
     let age_key_file = cfg.age_key_file.as_deref().and_then(|file| {
         confine::resolve(base, file, confine)
-            .map_err(|()| refuse("ageKeyFile", file))
+            .map_err(|confine::Outside| refuse("ageKeyFile", file))
             .ok()
     });
     if errors.is_empty() {
-        Ok(VaultSource { dir, age_key_file })
+        Ok(VaultSource {
+            dir,
+            age_key_file,
+            require_encryption: cfg.require_encryption,
+        })
     } else {
         Err(errors)
     }

@@ -38,6 +38,8 @@ pub struct FunctionConfig {
     /// The package itself under `kpt fn render` (`internal.config.kubernetes.io/package-path`):
     /// what the vault and key file must stay inside. `None` elsewhere (the working directory).
     pub package_root: Option<PathBuf>,
+    /// `spec.requireEncryption` (`data.requireEncryption`): plaintext secret files are errors.
+    pub require_encryption: bool,
 }
 
 impl FunctionConfig {
@@ -143,6 +145,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         age_key_file: None,
         package_dir: package_dir(node),
         package_root: package_dir(node).and(package_path(node)),
+        require_encryption: false,
     };
     match node.get(body_key) {
         None => {}
@@ -167,6 +170,10 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
                         },
                         "createNamespace" => match parse_bool(v, typed) {
                             Some(b) => cfg.create_namespace = b,
+                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        "requireEncryption" => match parse_bool(v, typed) {
+                            Some(b) => cfg.require_encryption = b,
                             None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
                         },
                         "ageKeyFile" if !typed => match v.as_str().filter(|s| !s.is_empty()) {

@@ -26,6 +26,10 @@ use crate::vault::walk::open_beneath;
 /// The environment variable that lets the vault and key file live outside the package.
 pub const ALLOW_OUTSIDE: &str = "KUBEVAULT_ALLOW_OUTSIDE";
 
+/// A path that leads outside the package (the one answer for every reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outside;
+
 /// True when the operator allowed paths outside the package (`KUBEVAULT_ALLOW_OUTSIDE=1`).
 pub fn outside_allowed(env: &dyn Fn(&str) -> Option<String>) -> bool {
     matches!(env(ALLOW_OUTSIDE).as_deref(), Some("1" | "true"))
@@ -33,13 +37,13 @@ pub fn outside_allowed(env: &dyn Fn(&str) -> Option<String>) -> bool {
 
 /// Checks that `path` (absolute, already normalised) lies beneath `base` without leaving it
 /// through a symlink. The error is the one message for every reason.
-pub fn beneath(base: &Path, path: &Path) -> Result<(), ()> {
+pub fn beneath(base: &Path, path: &Path) -> Result<(), Outside> {
     let base = normalize(base);
     let Ok(rel) = path.strip_prefix(&base) else {
-        return Err(());
+        return Err(Outside);
     };
     let Some(rel) = rel.to_str() else {
-        return Err(());
+        return Err(Outside);
     };
     if rel.is_empty() {
         return Ok(());
@@ -49,11 +53,11 @@ pub fn beneath(base: &Path, path: &Path) -> Result<(), ()> {
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|_| ())?;
+    .map_err(|_| Outside)?;
     match open_beneath(root.as_fd(), rel, OFlags::PATH) {
         Ok(_) => Ok(()),
         // Leaves the base (or is an absolute link), or loops: refused alike.
-        Err(Errno::XDEV | Errno::LOOP) => Err(()),
+        Err(Errno::XDEV | Errno::LOOP) => Err(Outside),
         // Lexically inside and nothing leads out on the way: the read reports what is missing.
         Err(_) => Ok(()),
     }
@@ -77,7 +81,7 @@ pub fn refused(field: &str, written: &str, base: &Path) -> String {
 
 /// `written` resolved against `dir` (normalised); with a `root`, it must lie beneath `root`
 /// ([`beneath`]).
-pub fn resolve(dir: &Path, written: &str, root: Option<&Path>) -> Result<PathBuf, ()> {
+pub fn resolve(dir: &Path, written: &str, root: Option<&Path>) -> Result<PathBuf, Outside> {
     let path = normalize(&dir.join(written));
     if let Some(root) = root {
         beneath(root, &path)?;
@@ -118,7 +122,7 @@ mod tests {
             "stolen/kvstore",
             "vault/../../victim/vault",
         ] {
-            assert_eq!(resolve(&pkg, bad, Some(&pkg)).map(|_| ()), Err(()), "{bad}");
+            assert_eq!(resolve(&pkg, bad, Some(&pkg)).map(|_| ()), Err(Outside), "{bad}");
             assert!(resolve(&pkg, bad, None).is_ok(), "{bad}");
         }
     }

@@ -337,14 +337,14 @@ pub fn cases() -> Vec<Case> {
         krm(
             "confine_vault_dir_parent_krm",
             1,
-            |sb| victim(sb),
+            victim,
             "",
             "  vaultDir: ../victim/vault\n",
         ),
         krm(
             "confine_vault_dir_absolute_krm",
             1,
-            |sb| victim(sb),
+            victim,
             "",
             "  vaultDir: /proc/self/cwd/victim/vault\n",
         ),
@@ -362,7 +362,7 @@ pub fn cases() -> Vec<Case> {
         cmd(
             "confine_vault_dir_parent_existing_krm",
             1,
-            |sb| victim(sb),
+            victim,
             &[],
             &[],
             Some(in_pkg("  vaultDir: ../victim/vault\n")),
@@ -378,7 +378,7 @@ pub fn cases() -> Vec<Case> {
         plugin(
             "confine_vault_dir_dotdot_plugin",
             1,
-            |sb| victim(sb),
+            victim,
             "  vaultDir: vault/../../victim/vault\n",
         ),
         krm(
@@ -407,7 +407,7 @@ pub fn cases() -> Vec<Case> {
         cmd(
             "confine_argocd_env_dir",
             1,
-            |sb| victim(sb),
+            victim,
             &["generate"],
             &[("ARGOCD_ENV_KUBEVAULT_DIR", "../victim/vault")],
             None,
@@ -426,7 +426,7 @@ pub fn cases() -> Vec<Case> {
         cmd(
             "confine_opt_out_allows_outside",
             0,
-            |sb| victim(sb),
+            victim,
             &[],
             &[("KUBEVAULT_ALLOW_OUTSIDE", "1")],
             Some(in_pkg("  vaultDir: ../victim/vault\n")),
@@ -613,7 +613,7 @@ pub fn cases() -> Vec<Case> {
         krm(
             "krm_duplicate_key_in_function_config",
             1,
-            |sb| victim(sb),
+            victim,
             "",
             "  vaultDir: vault\n  vaultDir: ../victim/vault\n",
         ),
