@@ -122,7 +122,11 @@ mod tests {
             "stolen/kvstore",
             "vault/../../victim/vault",
         ] {
-            assert_eq!(resolve(&pkg, bad, Some(&pkg)).map(|_| ()), Err(Outside), "{bad}");
+            assert_eq!(
+                resolve(&pkg, bad, Some(&pkg)).map(|_| ()),
+                Err(Outside),
+                "{bad}"
+            );
             assert!(resolve(&pkg, bad, None).is_ok(), "{bad}");
         }
     }

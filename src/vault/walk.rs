@@ -348,6 +348,16 @@ impl Walker<'_> {
             if name.starts_with('.') || name.ends_with('~') {
                 continue;
             }
+            if name.chars().any(is_forging_char) {
+                // Shown escaped: a newline in a name could forge a "check ok" line.
+                self.error(
+                    &format!("{rel}/{}", escape_name(&name)),
+                    "file name contains a control or text-direction character (shown escaped); \
+                     rename it"
+                        .into(),
+                );
+                continue;
+            }
             let child = format!("{rel}/{name}");
             if depth + 1 > MAX_PATH_DEPTH {
                 self.error(
@@ -710,6 +720,26 @@ fn kind_of(t: FileType) -> &'static str {
         FileType::Symlink => "a symlink",
         _ => "not a file",
     }
+}
+
+/// Characters that change what a terminal or log shows: controls (newline, escape, ...) and the
+/// bidi controls that reorder text.
+fn is_forging_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A file name with every [`is_forging_char`] written as `\u{...}`.
+fn escape_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if is_forging_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A long path cut for a message (the full path may be kilobytes of hostile text).
