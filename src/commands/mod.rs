@@ -10,4 +10,5 @@ pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod safe_write;
 pub mod who_can_read;
