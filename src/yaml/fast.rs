@@ -913,8 +913,9 @@ mod tests {
             assert!(agrees(&text), "{text}");
             assert!(skims_as_parsed(&skimmer, &text), "{text}");
         }
+        // Random maps often repeat a key, which the fast path leaves to the full parser.
         assert!(
-            taken > runs / 4,
+            taken > runs / 5,
             "the fast path answered only {taken} of {runs}"
         );
         // Flat documents (secret files), now and then with a nested value the fast path declines.
