@@ -25,7 +25,7 @@ use std::path::Path;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::render::Object;
+use crate::object::Object;
 use crate::yaml::emit_document;
 
 /// The manifest of files written by the last run.
