@@ -309,7 +309,7 @@ impl Opened {
         let plain = super::decrypt(&tree, identities)?;
         let mut plain = scopeguard(plain);
         let metadata = Metadata::parse(&sops_entry.value)?;
-        let key = identities.unwrap_data_key(&metadata.age)?;
+        let key = identities.unwrap_data_key(&metadata.age, &mut super::header::Work::default())?;
         let mut view = Document::default();
         let mut entries = HashMap::new();
         let mut comments = HashMap::new();

@@ -4,7 +4,6 @@
 //! `walk` is pure.
 
 pub mod access;
-mod beneath;
 #[cfg(test)]
 mod conformance;
 pub mod encryption;

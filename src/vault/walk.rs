@@ -26,17 +26,13 @@ use std::fs;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 
-use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
 
-#[cfg(test)]
-use super::beneath::open_beneath_fallback;
-use super::beneath::{
-    Fetched, errno_reason, fetch, list, not_regular, open_beneath, open_error, too_large,
-};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_VAULT_BYTES};
 
@@ -55,6 +51,9 @@ pub struct VaultFiles {
     pub kvstore: Vec<VaultFile>,
     /// Files under `access_control/`, sorted by path; `None` when the folder is missing.
     pub access_control: Option<Vec<VaultFile>>,
+    /// Directories listed (each at most once): the walk's work, which grows with the number of
+    /// directories and links, never with the paths they could spell.
+    pub dirs_walked: usize,
     /// `metadata.yaml` at the vault root (SPEC §10), when there is one.
     pub metadata: Option<VaultFile>,
 }
@@ -144,6 +143,8 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
             root,
             diags: &mut diags,
             stack: Vec::new(),
+            seen: std::collections::HashMap::new(),
+            dirs_walked: 0,
             pending: Vec::new(),
             jobs: Some(jobs),
             results,
@@ -174,6 +175,7 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
             )),
             Top::Failed => files.access_control = Some(Vec::new()),
         }
+        files.dirs_walked = walker.dirs_walked;
         // Closing the queue ends the readers; the scope waits for them.
         walker.jobs = None;
     });
@@ -234,11 +236,26 @@ enum Step {
     File { rel: String, stat: Option<Stat> },
 }
 
+/// What reading one listed file gave.
+enum Fetched {
+    /// The file's bytes (at most 1 MiB).
+    Bytes(Vec<u8>),
+    /// Refused before reading (not a regular file, too large): does not count against budgets.
+    Refused(String),
+    /// Reading failed.
+    Failed(String),
+}
+
 struct Walker<'a> {
     root: BorrowedFd<'a>,
     diags: &'a mut Diagnostics,
     /// `(device, inode)` of the directories on the current descent, to catch symlink loops.
     stack: Vec<(u64, u64)>,
+    /// Every directory walked so far, by `(device, inode)`, with the path it was first walked
+    /// as: a directory is walked once, and reaching it again through another path is an error.
+    seen: std::collections::HashMap<(u64, u64), String>,
+    /// Directories listed so far.
+    dirs_walked: usize,
     /// Listed steps not yet sent to the readers.
     pending: Vec<Step>,
     /// Where batches go to the reader threads (`None` once closed).
@@ -324,6 +341,19 @@ impl Walker<'_> {
             self.error(rel, "symlink loop".into());
             return;
         }
+        if let Some(first) = self.seen.get(&id) {
+            // Symlinks that reach one directory through many paths would multiply the files
+            // (38 links can spell 2^19 paths): each directory is walked once.
+            let message = format!(
+                "this directory was already read as {first}: a directory may be reached through \
+                 one path only (replace the symlink that leads here by a link to each file, or \
+                 remove it)"
+            );
+            self.error(rel, message);
+            return;
+        }
+        self.seen.insert(id, rel.to_string());
+        self.dirs_walked += 1;
         // Re-open the very directory the O_PATH descriptor names: no second path resolution.
         let listed = rustix::fs::openat(
             path_fd,
@@ -347,6 +377,16 @@ impl Walker<'_> {
                 continue;
             };
             if name.starts_with('.') || name.ends_with('~') {
+                continue;
+            }
+            if name.chars().any(is_forging_char) {
+                // Shown escaped: a newline in a name could forge a "check ok" line.
+                self.error(
+                    &format!("{rel}/{}", escape_name(&name)),
+                    "file name contains a control or text-direction character (shown escaped); \
+                     rename it"
+                        .into(),
+                );
                 continue;
             }
             let child = format!("{rel}/{name}");
@@ -498,6 +538,241 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn too_large(size: i64) -> String {
+    format!("file is {size} bytes, more than the 1 MiB limit")
+}
+
+fn not_regular(t: FileType) -> String {
+    format!("not a regular file ({}); refusing to read it", kind_of(t))
+}
+
+/// Opens and reads one listed file (on a reader thread).
+///
+/// With `expected` (the listing `fstat`ed an `O_PATH` descriptor), the file is opened again and
+/// must be the same regular file. Without it the directory reported a regular file, and the file
+/// is opened for reading straight away, without blocking, and refused unless its `fstat` says
+/// regular file. The open is still resolved beneath the root, so a symlink swapped in cannot
+/// leave the vault; a FIFO or device swapped in is refused before any read. (Only a device node
+/// created inside the vault, which takes `mknod` privileges, could be opened this way.)
+fn fetch(root: BorrowedFd, rel: &str, expected: Option<&Stat>) -> Fetched {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let fd = match open_beneath(root, rel, flags) {
+        Ok(fd) => fd,
+        Err(e) => return Fetched::Failed(open_error(e)),
+    };
+    let now = match rustix::fs::fstat(&fd) {
+        Ok(now) => now,
+        Err(e) => return Fetched::Failed(open_error(e)),
+    };
+    let kind = FileType::from_raw_mode(now.st_mode);
+    match expected {
+        Some(expected)
+            if kind != FileType::RegularFile
+                || (now.st_dev, now.st_ino) != (expected.st_dev, expected.st_ino) =>
+        {
+            return Fetched::Failed(
+                "file was replaced while being read (by a non-regular file or another file); refusing it"
+                    .into(),
+            );
+        }
+        None if kind != FileType::RegularFile => return Fetched::Refused(not_regular(kind)),
+        None if now.st_size > MAX_FILE_BYTES as i64 => {
+            return Fetched::Refused(too_large(now.st_size));
+        }
+        _ => {}
+    }
+    match read_capped(&fd, now.st_size) {
+        Ok(bytes) if bytes.len() > MAX_FILE_BYTES => {
+            Fetched::Failed("file is more than the 1 MiB limit".into())
+        }
+        Ok(bytes) => Fetched::Bytes(bytes),
+        Err(e) => Fetched::Failed(open_error(e)),
+    }
+}
+
+/// Reads an open file to its end, or to 1 MiB + 1 bytes, whichever comes first. A file whose
+/// `fstat` gave a size is read until that size (one `read`, usually): a file growing meanwhile is
+/// read as it was when looked at, never past the cap.
+fn read_capped(fd: &OwnedFd, size: i64) -> rustix::io::Result<Vec<u8>> {
+    let expected = usize::try_from(size).unwrap_or(0).min(MAX_FILE_BYTES + 1);
+    let mut bytes = vec![0u8; if expected > 0 { expected } else { 64 }];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            if expected > 0 || len > MAX_FILE_BYTES {
+                break;
+            }
+            bytes.resize((len * 2).min(MAX_FILE_BYTES + 1), 0);
+        }
+        match rustix::io::read(fd, &mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(len);
+    Ok(bytes)
+}
+
+/// The entries of a directory with the type the directory reports, sorted by name bytes,
+/// without `.` and `..`.
+fn list(fd: OwnedFd) -> rustix::io::Result<Vec<(Vec<u8>, FileType)>> {
+    let mut dir = rustix::fs::Dir::new(fd)?;
+    let mut entries = Vec::new();
+    while let Some(entry) = dir.read() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            entries.push((name.to_vec(), entry.file_type()));
+        }
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
+}
+
+/// Set when the kernel has no usable `openat2` (before Linux 5.6, or filtered by seccomp).
+static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+
+/// Opens `rel` (a `/`-separated path) beneath `root`, following symlinks only while they stay
+/// beneath it. `EXDEV` means a link leads out of the root (or is absolute), `ELOOP` a loop.
+pub fn open_beneath(root: BorrowedFd, rel: &str, flags: OFlags) -> rustix::io::Result<OwnedFd> {
+    if !NO_OPENAT2.load(Ordering::Relaxed) {
+        for _ in 0..16 {
+            match rustix::fs::openat2(
+                root,
+                rel,
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+            ) {
+                // The kernel asks for a retry when a rename raced with `..` resolution.
+                Err(Errno::AGAIN) => continue,
+                Err(Errno::NOSYS | Errno::PERM) => {
+                    NO_OPENAT2.store(true, Ordering::Relaxed);
+                    break;
+                }
+                other => return other,
+            }
+        }
+        if !NO_OPENAT2.load(Ordering::Relaxed) {
+            return Err(Errno::AGAIN);
+        }
+    }
+    open_beneath_fallback(root, rel, flags)
+}
+
+/// Most symlinks expanded while resolving one path (the kernel's limit too).
+const MAX_SYMLINKS: usize = 40;
+
+/// `openat2(RESOLVE_BENEATH)` in user space: each component is opened with `O_NOFOLLOW`
+/// relative to its parent's descriptor; symlinks are read and expanded here, `..` pops our own
+/// stack of descriptors and may never climb above `root`; absolute links are refused.
+fn open_beneath_fallback(
+    root: BorrowedFd,
+    rel: &str,
+    flags: OFlags,
+) -> rustix::io::Result<OwnedFd> {
+    let mut stack: Vec<OwnedFd> = Vec::new();
+    let mut queue: std::collections::VecDeque<Vec<u8>> =
+        rel.split('/').map(|c| c.as_bytes().to_vec()).collect();
+    if rel.starts_with('/') {
+        return Err(Errno::XDEV);
+    }
+    let mut links = 0usize;
+    while let Some(comp) = queue.pop_front() {
+        if comp.is_empty() || comp == b"." {
+            continue;
+        }
+        if comp == b".." {
+            if stack.pop().is_none() {
+                return Err(Errno::XDEV);
+            }
+            continue;
+        }
+        let cur = stack.last().map_or(root, |fd| fd.as_fd());
+        match rustix::fs::readlinkat(cur, comp.as_slice(), Vec::new()) {
+            Ok(target) => {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(Errno::LOOP);
+                }
+                let target = target.into_bytes();
+                if target.first() == Some(&b'/') {
+                    return Err(Errno::XDEV);
+                }
+                for part in target.rsplit(|&b| b == b'/') {
+                    queue.push_front(part.to_vec());
+                }
+                continue;
+            }
+            Err(Errno::INVAL) => {} // not a symlink
+            Err(e) => return Err(e),
+        }
+        let last = queue.iter().all(|c| c.is_empty() || c == b".");
+        if last {
+            return rustix::fs::openat(
+                cur,
+                comp.as_slice(),
+                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            );
+        }
+        let next = rustix::fs::openat(
+            cur,
+            comp.as_slice(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        stack.push(next);
+    }
+    // The path named a directory (`.`, or it ended in `..`): open that directory itself.
+    let cur = stack.last().map_or(root, |fd| fd.as_fd());
+    rustix::fs::openat(cur, ".", flags | OFlags::CLOEXEC, Mode::empty())
+}
+
+fn open_error(e: Errno) -> String {
+    match e {
+        Errno::XDEV => {
+            "symlink points outside the vault directory (or is absolute); refusing to follow it"
+                .into()
+        }
+        Errno::LOOP => "symlink loop".into(),
+        Errno::NOENT => "dangling symlink (no such file or directory)".into(),
+        other => format!("cannot read: {}", errno_reason(other)),
+    }
+}
+
+fn kind_of(t: FileType) -> &'static str {
+    match t {
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::BlockDevice | FileType::CharacterDevice => "a device",
+        FileType::Symlink => "a symlink",
+        _ => "not a file",
+    }
+}
+
+/// Characters that change what a terminal or log shows: controls (newline, escape, ...) and the
+/// bidi controls that reorder text.
+fn is_forging_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A file name with every [`is_forging_char`] written as `\u{...}`.
+fn escape_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if is_forging_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A long path cut for a message (the full path may be kilobytes of hostile text).
 fn shorten(rel: &str) -> String {
     if rel.len() <= 200 {
@@ -508,6 +783,16 @@ fn shorten(rel: &str) -> String {
         cut -= 1;
     }
     format!("{}...", &rel[..cut])
+}
+
+fn errno_reason(e: Errno) -> String {
+    io_reason(&std::io::Error::from(e))
+}
+
+/// An I/O error's reason without the OS error number noise.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
 }
 
 #[cfg(test)]
@@ -577,6 +862,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `levels` directories, each holding two links to the one below: `2^levels` paths.
+    fn fan_out(levels: usize) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let kv = t.path().join("kvstore");
+        fs::create_dir_all(kv.join("d0")).unwrap();
+        fs::write(kv.join("d0/f"), "k: v\n").unwrap();
+        for level in 1..=levels {
+            let dir = kv.join(format!("d{level}"));
+            fs::create_dir(&dir).unwrap();
+            let below = format!("../d{}", level - 1);
+            symlink(&below, dir.join("a")).unwrap();
+            symlink(&below, dir.join("b")).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn symlink_fan_out_walks_each_directory_once() {
+        let mut walked = Vec::new();
+        for levels in [4, 8, 16] {
+            let t = fan_out(levels);
+            let (files, diags) = read_vault(t.path());
+            // kvstore, then each d<N> once; every second link to a directory is an error.
+            assert_eq!(files.dirs_walked, levels + 2, "{levels}");
+            assert!(files.kvstore.len() <= levels + 1, "{}", files.kvstore.len());
+            let errors: Vec<String> = diags
+                .sorted()
+                .iter()
+                .filter(|d| d.message.contains("already read as"))
+                .map(|d| d.to_string())
+                .collect();
+            assert_eq!(errors.len(), 2 * levels, "{errors:#?}");
+            assert!(
+                errors[0].starts_with(
+                    "kvstore/d1/a: error: this directory was already read as kvstore/d0:"
+                ),
+                "{errors:#?}"
+            );
+            walked.push(files.dirs_walked);
+        }
+        // Linear in the number of directories, not 2^levels.
+        assert_eq!(walked, [6, 10, 18]);
     }
 
     #[test]
