@@ -12,7 +12,7 @@
 # ~1.4 GiB of memory per compile process when building from scratch.
 set -euo pipefail
 
-CACHE=${KUBEVAULT_CLUSTER_CACHE:-$HOME/.cache/kubevault-cluster}
+CACHE=${KUBEVAULT_CLUSTER_CACHE:-${HOME:-/root}/.cache/kubevault-cluster}
 K8S_VERSION=1.20.2
 BIN="$CACHE/bin"
 GO_ROOT=/usr/lib/go-1.19

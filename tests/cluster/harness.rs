@@ -31,7 +31,7 @@ pub fn bin_dir() -> PathBuf {
     let cache = std::env::var_os("KUBEVAULT_CLUSTER_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
                 .join(".cache/kubevault-cluster")
         });
     cache.join("bin")

@@ -19,7 +19,7 @@
 set -euo pipefail
 
 log() { printf 'tests/cluster/start.sh: %s\n' "$*" >&2; }
-CACHE=${KUBEVAULT_CLUSTER_CACHE:-$HOME/.cache/kubevault-cluster}
+CACHE=${KUBEVAULT_CLUSTER_CACHE:-${HOME:-/root}/.cache/kubevault-cluster}
 BIN=${KUBEVAULT_CLUSTER_BIN:-$CACHE/bin}
 for b in "$BIN/kube-apiserver" "$BIN/kube-controller-manager"; do
   [[ -x "$b" ]] || { log "missing $b: run tests/cluster/build.sh first"; exit 2; }
