@@ -377,7 +377,10 @@ mod tests {
         let mut text = format!("a: &a [{}]\n", vec!["\"xxxxxxxxxxxxxxxx\""; 64].join(","));
         for (i, c) in ('b'..='d').enumerate() {
             let p = (b'a' + i as u8) as char;
-            text.push_str(&format!("{c}: &{c} [{}]\n", vec![format!("*{p}"); 8].join(",")));
+            text.push_str(&format!(
+                "{c}: &{c} [{}]\n",
+                vec![format!("*{p}"); 8].join(",")
+            ));
         }
         let mut bytes = text.into_bytes();
         bytes.extend_from_slice(b"bad: caf\xe9\n");
@@ -386,7 +389,10 @@ mod tests {
         assert!(parse_stream(&lossy, &yaml_hints::limits()).is_err());
         let problems = parse(&bytes).err().unwrap();
         assert_eq!(problems[0].line, 5);
-        assert!(problems[0].message.starts_with("not valid UTF-8"), "{problems:?}");
+        assert!(
+            problems[0].message.starts_with("not valid UTF-8"),
+            "{problems:?}"
+        );
     }
 
     #[test]
