@@ -623,7 +623,7 @@ fn run_case(case: &Case) -> String {
 }
 
 /// [`Mode::Everywhere`]: generate, the KRM function and `check` (text and JSON) agree on the exit
-/// code and none shows the sentinel. The snapshot holds generate's stderr, the KRM results and
+/// code and none shows the sentinel, nor do `can-read` and `who-can-read`. The snapshot holds generate's stderr, the KRM results and
 /// `check`'s text output.
 fn run_everywhere(case: &Case, sb: &Sandbox) -> String {
     let runs = [
@@ -684,6 +684,13 @@ fn run_everywhere(case: &Case, sb: &Sandbox) -> String {
             "{}: half-rendered",
             case.name
         );
+    }
+    // The query commands read the same files: whatever they answer, never the sentinel.
+    for args in [
+        &["can-read", "alice", "--vault-dir", "vault"][..],
+        &["who-can-read", "t", "--vault-dir", "vault"],
+    ] {
+        run(sb.path(), args, None, &[]).assert_no_sentinel();
     }
     text
 }

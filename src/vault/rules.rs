@@ -334,6 +334,33 @@ mod tests {
         assert_eq!(deciding_rule(&r, "z"), None);
     }
 
+    /// The README's table of glob-match surprises, as glob-match matches them.
+    #[test]
+    fn glob_match_surprises_as_documented() {
+        let table: &[(&str, &str, bool)] = &[
+            ("caf?s", "cafés", false),
+            ("caf??s", "cafés", true),
+            ("caf*s", "cafés", true),
+            ("caf[é]s", "cafés", false),
+            ("{a,ab}b", "ab", false),
+            ("{ab,abb}", "ab", true),
+            ("a**b", "a/b", false),
+            ("a/**/b", "a/b", true),
+            ("a/**", "a", false),
+            ("a/**", "a/b/c", true),
+            ("**/db", "db", true),
+            ("[a-z]*", "Ab", false),
+        ];
+        for (pattern, identity, want) in table {
+            let rule = Rule {
+                allow: true,
+                pattern: pattern.to_string(),
+                line: 1,
+            };
+            assert_eq!(rule.matches(identity), *want, "{pattern} ~ {identity}");
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_is_not_part_of_the_first_rule() {
         for text in [

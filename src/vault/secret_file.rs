@@ -370,6 +370,32 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_is_located_within_the_secret_file_alias_budget() {
+        // Aliases that expand to ~2 MiB: within the ResourceList budget (16 MiB), over the
+        // secret-file one (1 MiB). Locating the key must not expand them: the message then
+        // names the line only.
+        let mut text = format!("a: &a [{}]\n", vec!["\"xxxxxxxxxxxxxxxx\""; 64].join(","));
+        for (i, c) in ('b'..='d').enumerate() {
+            let p = (b'a' + i as u8) as char;
+            text.push_str(&format!(
+                "{c}: &{c} [{}]\n",
+                vec![format!("*{p}"); 8].join(",")
+            ));
+        }
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(b"bad: caf\xe9\n");
+        let lossy = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(parse_stream(&lossy, &crate::yaml::Limits::default()).is_ok());
+        assert!(parse_stream(&lossy, &yaml_hints::limits()).is_err());
+        let problems = parse(&bytes).err().unwrap();
+        assert_eq!(problems[0].line, 5);
+        assert!(
+            problems[0].message.starts_with("not valid UTF-8"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn size_caps() {
         let exactly = format!("k: {}\n", "x".repeat(MAX_BYTES - 4));
         assert!(parse(exactly.as_bytes()).is_ok());
