@@ -19,7 +19,7 @@ use crate::render::{Object, Plan, RenderSettings, plan, render};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
 use crate::vault::access::{Grants, evaluate};
-use crate::vault::model::build;
+use crate::vault::model::{Decrypted, build};
 use crate::vault::names::is_dns1123_label;
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
@@ -132,24 +132,78 @@ impl VaultSource {
     }
 }
 
-/// Reads and checks a vault without rendering: the model and every problem found.
+/// How [`load_vault_with`] treats SOPS-encrypted files (SPEC §9: the private key is needed only
+/// to see values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decryption {
+    /// Rendering: every encrypted file is decrypted and its MAC checked; no key is an error.
+    Required,
+    /// `check`: decrypt when any age key is available; without one, read key names only and
+    /// record the file in [`Vault::undecrypted`] (what `check` says it skipped).
+    IfKeyAvailable,
+    /// Questions about names and access (`can-read`, `who-can-read`, `external-secret`): never
+    /// decrypt, so the answer is the same with or without a key.
+    Never,
+}
+
+/// Reads and checks a vault without rendering: the model and every problem found. Decrypts
+/// every encrypted file ([`Decryption::Required`]).
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
+    load_vault_with(source, namespace, Decryption::Required)
+}
+
+/// [`load_vault`] with a choice of what happens to encrypted files. An age key file named by
+/// the operator (`--age-key-file`, `spec.decryption.ageKeyFile`, `SOPS_AGE_KEY_FILE`) that does
+/// not exist or holds no valid key is an error in every mode, even when nothing is encrypted:
+/// a typo must not wait for the first encrypted file to show.
+pub fn load_vault_with(
+    source: &VaultSource,
+    namespace: &str,
+    mode: Decryption,
+) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
-    // Keys are looked up once, and only when an encrypted file needs them.
+    let named_key = source.age_key_file.is_some()
+        || std::env::var_os("SOPS_AGE_KEY_FILE").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("SOPS_AGE_KEY").is_some_and(|v| !v.is_empty());
+    // Keys are looked up once: at once when the operator named one (to report a typo), else
+    // only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
-    let decrypt = |doc: &Node| {
-        let ids = identities.get_or_init(|| {
+    let lookup = || {
+        identities.get_or_init(|| {
             sops::load_identities(source.age_key_file.as_deref(), &|k| std::env::var(k).ok())
                 .map_err(|e| e.to_string())
-        });
-        let ids = ids.as_ref().map_err(|why| FileProblem {
-            line: 0,
-            message: format!("cannot decrypt: {why}"),
-        })?;
-        sops::decrypt(doc, ids).map_err(|e| FileProblem {
-            line: e.line().unwrap_or(0),
-            message: format!("cannot decrypt: {e}"),
         })
+    };
+    if named_key && let Err(why) = lookup() {
+        diags.push(Diagnostic::error(
+            "",
+            format!("cannot load the age key: {why}"),
+        ));
+    }
+    let decrypt = |doc: &Node| {
+        if mode == Decryption::Never {
+            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+        }
+        let ids = match lookup() {
+            // Reported once above.
+            Err(_) if named_key => return Ok(Decrypted::KeysOnly(sops::keys_only(doc))),
+            Err(why) => {
+                return Err(FileProblem {
+                    line: 0,
+                    message: format!("cannot decrypt: {why}"),
+                });
+            }
+            Ok(ids) => ids,
+        };
+        if ids.is_empty() && mode == Decryption::IfKeyAvailable {
+            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+        }
+        sops::decrypt(doc, ids)
+            .map(Decrypted::Plain)
+            .map_err(|e| FileProblem {
+                line: e.line().unwrap_or(0),
+                message: format!("cannot decrypt: {e}"),
+            })
     };
     let (vault, build_diags) = build(&files, namespace, &decrypt);
     diags.extend(build_diags);
@@ -172,7 +226,16 @@ pub struct CheckedVault {
 
 /// Reads, models, evaluates and renders a vault: the whole validation of the core.
 pub fn check_vault(source: &VaultSource, settings: &RenderSettings) -> CheckedVault {
-    let (vault, mut diags) = load_vault(source, &settings.namespace);
+    check_vault_with(source, settings, Decryption::Required)
+}
+
+/// [`check_vault`] with a choice of what happens to encrypted files.
+pub fn check_vault_with(
+    source: &VaultSource,
+    settings: &RenderSettings,
+    mode: Decryption,
+) -> CheckedVault {
+    let (vault, mut diags) = load_vault_with(source, &settings.namespace, mode);
     let grants = evaluate(&vault);
     let objects = match render(&vault, &grants, settings) {
         Ok(rendered) => {
@@ -365,7 +428,7 @@ pub fn krm_function(input: &[u8], cwd: &Path) -> Report {
         function_config,
     } = list;
     with_loaded(loaded, &settings, |plan, mut diags| {
-        let Some(plan) = plan else {
+        let Some(plan) = strictly(cfg.strict, plan, &mut diags) else {
             return failed(items, function_config, &api_version, diags);
         };
         let summary = summary(plan, &settings);
@@ -417,6 +480,20 @@ fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
         create_namespace: cfg.create_namespace,
         generator: cfg.name.clone(),
     }
+}
+
+/// `--strict` / `spec.strict`: with any warning, the warnings become errors and nothing is
+/// rendered.
+fn strictly<'p, 'a>(
+    strict: bool,
+    plan: Option<&'p Plan<'a>>,
+    diags: &mut Diagnostics,
+) -> Option<&'p Plan<'a>> {
+    if strict && diags.count(Severity::Warning) > 0 {
+        diags.promote_warnings();
+        return None;
+    }
+    plan
 }
 
 fn stream_report(plan: Option<&Plan<'_>>, diags: &Diagnostics) -> Report {
@@ -471,7 +548,10 @@ pub fn legacy_plugin(config_file: &Path, cwd: &Path) -> anyhow::Result<Report> {
     Ok(with_plan(
         &source_of(&cfg, cwd),
         &settings,
-        |plan, diags| stream_report(plan, &diags),
+        |plan, mut diags| {
+            let plan = strictly(cfg.strict, plan, &mut diags);
+            stream_report(plan, &diags)
+        },
     ))
 }
 
@@ -509,7 +589,8 @@ pub fn generate(
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
-    with_plan(&source, &settings, |plan, diags| {
+    with_plan(&source, &settings, |plan, mut diags| {
+        let plan = strictly(args.strict, plan, &mut diags);
         match (&args.output_dir, plan) {
             (Some(dir), Some(plan)) => {
                 let written = output_dir::write(&cwd.join(dir), &plan.objects())?;

@@ -84,6 +84,9 @@ pub struct GenerateArgs {
     /// files an earlier run wrote there and this run did not are removed.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Treat warnings as errors: render nothing when there is one (as `spec.strict: true`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The vault flags shared by the operator commands.

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::app::{CheckedVault, Report, VaultSource, check_vault};
+use crate::app::{CheckedVault, Decryption, Report, VaultSource, check_vault_with};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
@@ -25,7 +25,7 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         args.vault.age_key_file.as_deref(),
         cwd,
     );
-    let checked = check_vault(&source, &settings);
+    let checked = check_vault_with(&source, &settings, Decryption::IfKeyAvailable);
     report(&checked, args.format, args.strict)
 }
 
@@ -37,20 +37,18 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
     let failed = errors > 0 || (strict && warnings > 0);
     let secrets = checked.vault.secrets.len();
     let users = checked.vault.users.len();
+    let skipped = skipped(checked);
     let stdout = match format {
         CheckFormat::Text => {
             let mut out: String = diags.iter().map(|d| format!("{d}\n")).collect();
-            let verdict = if failed { "failed" } else { "ok" };
+            if let Some(note) = &skipped {
+                out.push_str(&format!("note: {note}\n"));
+            }
+            out.push_str(&verdict(errors, warnings, strict));
             out.push_str(&format!(
-                "check {verdict}: {} secret{}, {} user{}; {} error{}, {} warning{}\n",
-                secrets,
-                plural(secrets),
-                users,
-                plural(users),
-                errors,
-                plural(errors),
-                warnings,
-                plural(warnings),
+                ": {}, {}\n",
+                count(secrets, "secret"),
+                count(users, "user")
             ));
             out
         }
@@ -68,11 +66,18 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
                 .collect();
             let doc = serde_json::json!({
                 "ok": !failed,
+                "strict": strict,
                 "secrets": secrets,
                 "users": users,
                 "errors": errors,
                 "warnings": warnings,
                 "problems": problems,
+                "skipped": {
+                    "reason": if skipped.is_some() { serde_json::json!("no age key") } else { serde_json::Value::Null },
+                    "checks": if skipped.is_some() { serde_json::json!(SKIPPED_CHECKS) } else { serde_json::json!([]) },
+                    "undecrypted": checked.vault.undecrypted,
+                    "keysUnknown": checked.vault.keys_unknown,
+                },
             });
             // A json! value always serializes.
             serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n"
@@ -85,6 +90,71 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// What `check` cannot do without an age key.
+const SKIPPED_CHECKS: [&str; 3] = ["decryption", "MAC", "value checks (size, UTF-8, !!binary)"];
+
+/// The note saying what was skipped for lack of a key, if anything was.
+fn skipped(checked: &CheckedVault) -> Option<String> {
+    let files = &checked.vault.undecrypted;
+    if files.is_empty() {
+        return None;
+    }
+    let mut note = format!(
+        "no age key: skipped decryption, MAC and value checks of {} ({}); key names, rules and access were checked",
+        count(files.len(), "encrypted file"),
+        files.join(", ")
+    );
+    if !checked.vault.keys_unknown.is_empty() {
+        note.push_str(&format!(
+            "; the keys of {} (sops binary format) are unknown",
+            checked.vault.keys_unknown.join(", ")
+        ));
+    }
+    note.push_str(" (give a key with --age-key-file, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)");
+    Some(note)
+}
+
+/// The last line's head: `check passed`, `check passed with 2 warnings`, `check failed with
+/// 1 error and 2 warnings`, `check failed: 2 warnings (--strict)`.
+pub fn verdict(errors: usize, warnings: usize, strict: bool) -> String {
+    match (errors, warnings) {
+        (0, 0) => "check passed".into(),
+        (0, w) if strict => format!("check failed: {} (--strict)", count(w, "warning")),
+        (0, w) => format!("check passed with {}", count(w, "warning")),
+        (e, 0) => format!("check failed with {}", count(e, "error")),
+        (e, w) => format!(
+            "check failed with {} and {}",
+            count(e, "error"),
+            count(w, "warning")
+        ),
+    }
+}
+
+/// `1 warning`, `2 warnings`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_names_warnings() {
+        let table = [
+            (0, 0, false, "check passed"),
+            (0, 1, false, "check passed with 1 warning"),
+            (0, 2, false, "check passed with 2 warnings"),
+            (0, 2, true, "check failed: 2 warnings (--strict)"),
+            (1, 0, false, "check failed with 1 error"),
+            (3, 1, true, "check failed with 3 errors and 1 warning"),
+        ];
+        for (e, w, strict, want) in table {
+            assert_eq!(verdict(e, w, strict), want);
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::app::{CheckedVault, Report, VaultSource, check_vault};
+use crate::app::{CheckedVault, Decryption, Report, VaultSource, check_vault_with};
 use crate::cli::VaultDirArg;
 use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
@@ -23,7 +23,9 @@ pub fn load(vault: &VaultDirArg, cwd: &Path) -> Result<CheckedVault, Report> {
         generator: "kubevault".into(),
     };
     let source = VaultSource::from_args(&vault.vault_dir, vault.age_key_file.as_deref(), cwd);
-    let checked = check_vault(&source, &settings);
+    // Names, keys and access never depend on a value (SPEC §9): never decrypt here, so the
+    // answer is the same with or without the private key.
+    let checked = check_vault_with(&source, &settings, Decryption::Never);
     if !checked.diags.has_errors() {
         return Ok(checked);
     }

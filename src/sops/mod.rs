@@ -16,6 +16,7 @@
 //! one YAML document at a time, so multi-document SOPS files (whose MAC spans documents) fail the
 //! MAC check.
 
+mod binary;
 mod error;
 mod format;
 mod keys;
@@ -24,6 +25,7 @@ mod tree;
 
 use zeroize::Zeroize;
 
+pub use binary::{binary_text, is_binary_format, keys_only};
 pub use error::SopsError;
 pub use keys::{Identities, default_key_file, load_identities};
 

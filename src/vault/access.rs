@@ -347,7 +347,7 @@ mod tests {
         Vault {
             secrets,
             users,
-            unparsed: Vec::new(),
+            ..Vault::default()
         }
     }
 
