@@ -88,6 +88,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (Some(Command::Users(args)), _) => Ok(commands::users::run(&args, &cwd, Paint::detect())),
+        (Some(Command::Completion(args)), _) => Ok(commands::shell::completion(args.shell)),
+        (Some(Command::Man(args)), _) => Ok(commands::shell::man(args.command.as_deref())),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();

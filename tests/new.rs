@@ -226,7 +226,8 @@ fn an_exec_annotation_in_a_kept_fn_config_is_flagged() {
     let run = kubevault(tmp.path(), &["new"], None);
     assert_eq!(run.code, 0);
     assert!(
-        run.stderr.contains("fn-config.yaml has a `config.kubernetes.io/function` annotation"),
+        run.stderr
+            .contains("fn-config.yaml has a `config.kubernetes.io/function` annotation"),
         "{}",
         run.stderr
     );

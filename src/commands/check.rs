@@ -26,11 +26,21 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         cwd,
     );
     let checked = check_vault_with(&source, &settings, Decryption::IfKeyAvailable);
-    report(&checked, args.format, args.strict)
+    report(
+        &checked,
+        args.format,
+        args.strict,
+        super::query::Paint::detect(),
+    )
 }
 
 /// Formats a checked vault; pure.
-pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Report {
+pub fn report(
+    checked: &CheckedVault,
+    format: CheckFormat,
+    strict: bool,
+    paint: super::query::Paint,
+) -> Report {
     let diags = checked.diags.sorted();
     let errors = checked.diags.count(Severity::Error);
     let warnings = checked.diags.count(Severity::Warning);
@@ -40,11 +50,20 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
     let skipped = skipped(checked);
     let stdout = match format {
         CheckFormat::Text => {
-            let mut out: String = diags.iter().map(|d| format!("{d}\n")).collect();
+            let mut out: String = diags
+                .iter()
+                .map(|d| paint.message(&d.to_string()) + "\n")
+                .collect();
             if let Some(note) = &skipped {
-                out.push_str(&format!("note: {note}\n"));
+                out.push_str(&paint.message(&format!("note: {note}")));
+                out.push('\n');
             }
-            out.push_str(&verdict(errors, warnings, strict));
+            let head = verdict(errors, warnings, strict);
+            out.push_str(&match (failed, warnings) {
+                (true, _) => paint.red(&head),
+                (false, 0) => paint.green(&head),
+                (false, _) => paint.yellow(&head),
+            });
             out.push_str(&format!(
                 ": {}, {}\n",
                 count(secrets, "secret"),

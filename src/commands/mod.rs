@@ -9,4 +9,6 @@ pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod shell;
+pub mod users;
 pub mod who_can_read;

@@ -352,10 +352,13 @@ fn kept_file_warning(shown: &Path, real: &Path, vault_name: &str) -> Option<Stri
         "fn-config.yaml"
             if text
                 .lines()
-                .any(|l| l.trim_start().starts_with("config.kubernetes.io/function:")) => Some(format!(
-            "warning: {} has a `config.kubernetes.io/function` annotation: `kubectl kustomize` skips such a generator and renders nothing (exit 0); remove the annotation to run kubevault as the legacy exec plugin (`kubevault install-plugin`)",
-            shown.display()
-        )),
+                .any(|l| l.trim_start().starts_with("config.kubernetes.io/function:")) =>
+        {
+            Some(format!(
+                "warning: {} has a `config.kubernetes.io/function` annotation: `kubectl kustomize` skips such a generator and renders nothing (exit 0); remove the annotation to run kubevault as the legacy exec plugin (`kubevault install-plugin`)",
+                shown.display()
+            ))
+        }
         "Kptfile" if !text.contains("kubevault") => Some(format!(
             "warning: {} has no kubevault mutator: add `- exec: kubevault` with `configPath: fn-config.yaml` under `pipeline.mutators` for `kpt fn render`",
             shown.display()
