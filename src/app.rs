@@ -91,6 +91,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
         (Some(Command::Users(args)), _) => Ok(commands::users::run(&args, &cwd, Paint::detect())),
         (Some(Command::Completion(args)), _) => Ok(commands::shell::completion(args.shell)),
         (Some(Command::Man(args)), _) => Ok(commands::shell::man(args.command.as_deref())),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();
@@ -123,6 +136,9 @@ pub struct VaultSource {
     pub dir: PathBuf,
     /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
     pub age_key_file: Option<PathBuf>,
+    /// Plaintext secret files are errors (`spec.requireEncryption`, `check
+    /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
+    pub require_encryption: bool,
 }
 
 impl VaultSource {
@@ -131,6 +147,7 @@ impl VaultSource {
         VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+            require_encryption: false,
         }
     }
 }
@@ -165,6 +182,11 @@ pub fn load_vault_with(
     mode: Decryption,
 ) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
+    if source.require_encryption
+        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+    {
+        diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
     let named_key = source.age_key_file.is_some()
         || std::env::var_os("SOPS_AGE_KEY_FILE").is_some_and(|v| !v.is_empty())
         || std::env::var_os("SOPS_AGE_KEY").is_some_and(|v| !v.is_empty());
@@ -474,6 +496,7 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
     VaultSource {
         dir: cfg.resolved_vault_dir(cwd),
         age_key_file: cfg.resolved_age_key_file(cwd),
+        require_encryption: cfg.require_encryption,
     }
 }
 

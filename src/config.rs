@@ -37,6 +37,8 @@ pub struct FunctionConfig {
     /// Where relative paths resolve under `kpt fn render`: the package path plus the config
     /// file's own directory, from kpt's annotations. `None` elsewhere (use the working directory).
     pub package_dir: Option<PathBuf>,
+    /// `spec.requireEncryption` (`data.requireEncryption`): plaintext secret files are errors.
+    pub require_encryption: bool,
 }
 
 impl FunctionConfig {
@@ -124,6 +126,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         strict: false,
         age_key_file: None,
         package_dir: package_dir(node),
+        require_encryption: false,
     };
     match node.get(body_key) {
         None => {}
@@ -152,6 +155,10 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
                         },
                         "strict" => match parse_bool(v, typed) {
                             Some(b) => cfg.strict = b,
+                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        "requireEncryption" => match parse_bool(v, typed) {
+                            Some(b) => cfg.require_encryption = b,
                             None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
                         },
                         "ageKeyFile" if !typed => match v.as_str().filter(|s| !s.is_empty()) {
