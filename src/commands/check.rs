@@ -4,6 +4,7 @@
 //! document. Exit 0 when clean (warnings allowed unless `--strict`), 1 on errors. Made for
 //! pre-commit hooks and CI. Messages come from the core, which never puts a value in one.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::app::{CheckedVault, Decryption, Report, VaultSource, check_vault_with};
@@ -12,6 +13,8 @@ use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
 use crate::exit::Exit;
 use crate::render::RenderSettings;
+use crate::vault::Vault;
+use crate::vault::metadata::Shape;
 
 /// Runs `kubevault check`.
 pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
@@ -63,6 +66,9 @@ pub fn report(
                 .iter()
                 .map(|d| paint.message(&d.to_string()) + "\n")
                 .collect();
+            for group in shape_groups(&checked.vault) {
+                out.push_str(&group.line());
+            }
             if let Some(note) = &skipped {
                 out.push_str(&paint.message(&format!("note: {note}")));
                 out.push('\n');
@@ -92,6 +98,20 @@ pub fn report(
                     })
                 })
                 .collect();
+            let shapes: Vec<serde_json::Value> = shape_groups(&checked.vault)
+                .iter()
+                .map(|g| {
+                    serde_json::json!({
+                        "shape": g.shape.describe(),
+                        "type": g.shape.type_,
+                        "labels": g.shape.labels,
+                        "annotations": g.shape.annotations,
+                        "immutable": g.shape.immutable,
+                        "rules": g.shape.rules.iter().map(|l| format!("{}:{l}", crate::vault::metadata::FILE)).collect::<Vec<_>>(),
+                        "secrets": g.identities,
+                    })
+                })
+                .collect();
             let doc = serde_json::json!({
                 "ok": !failed,
                 "strict": strict,
@@ -106,6 +126,7 @@ pub fn report(
                     "undecrypted": checked.vault.undecrypted,
                     "keysUnknown": checked.vault.keys_unknown,
                 },
+                "shapes": shapes,
             });
             // A json! value always serializes.
             serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n"
@@ -116,6 +137,63 @@ pub fn report(
         messages: Vec::new(),
         exit: if failed { Exit::Failure } else { Exit::Success },
     }
+}
+
+/// Secrets that share one shape from `metadata.yaml`.
+pub struct ShapeGroup<'a> {
+    /// The shape.
+    pub shape: &'a Shape,
+    /// The identities of the secrets that have it, sorted.
+    pub identities: Vec<&'a str>,
+}
+
+impl ShapeGroup<'_> {
+    /// `shape TYPE; labels ... (metadata.yaml:4, metadata.yaml:8): 2 secrets: a, b` and a newline;
+    /// at most ten identities are named.
+    pub fn line(&self) -> String {
+        const SHOWN: usize = 10;
+        let n = self.identities.len();
+        let mut names = self.identities[..n.min(SHOWN)].join(", ");
+        if n > SHOWN {
+            names.push_str(&format!(" and {} more", n - SHOWN));
+        }
+        format!(
+            "shape {} ({}): {n} secret{}: {names}\n",
+            self.shape.describe(),
+            self.shape.sources(),
+            plural(n)
+        )
+    }
+}
+
+/// The shapes `metadata.yaml` gives, each with the secrets that have it, in order of first
+/// appearance; secrets no rule matched are left out (they are plain Opaque).
+pub fn shape_groups(vault: &Vault) -> Vec<ShapeGroup<'_>> {
+    let mut groups: Vec<ShapeGroup<'_>> = Vec::new();
+    let mut by_shape: HashMap<&Shape, usize> = HashMap::new();
+    let mut secrets: Vec<_> = vault
+        .secrets
+        .iter()
+        .filter(|s| !s.shape.rules.is_empty())
+        .collect();
+    secrets.sort_by(|a, b| a.identity.cmp(&b.identity));
+    for s in secrets {
+        match by_shape.get(&s.shape) {
+            Some(&i) => groups[i].identities.push(&s.identity),
+            None => {
+                by_shape.insert(&s.shape, groups.len());
+                groups.push(ShapeGroup {
+                    shape: &s.shape,
+                    identities: vec![&s.identity],
+                });
+            }
+        }
+    }
+    groups
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// What `check` cannot do without an age key.

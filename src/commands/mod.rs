@@ -10,6 +10,7 @@ pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod safe_write;
 pub mod shell;
 pub mod users;
 pub mod who_can_read;

@@ -328,6 +328,7 @@ mod tests {
                 identity,
                 source: String::new(),
                 data: Default::default(),
+                shape: Default::default(),
             })
             .collect();
         let users = (0..(rng.next() % 5))
@@ -347,7 +348,7 @@ mod tests {
         Vault {
             secrets,
             users,
-            ..Vault::default()
+            ..Default::default()
         }
     }
 
