@@ -58,8 +58,15 @@ fn value_names_are_consistent() {
             };
             // Flags that mean the same thing everywhere (`--key` is a key in `show` and a
             // NAME[=REMOTE_KEY] mapping in `external-secret`: two meanings, two names).
-            if !["vault-dir", "namespace", "age-key-file", "format", "output-dir", "store"]
-                .contains(&long)
+            if ![
+                "vault-dir",
+                "namespace",
+                "age-key-file",
+                "format",
+                "output-dir",
+                "store",
+            ]
+            .contains(&long)
             {
                 continue;
             }
