@@ -132,21 +132,30 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     // So is matching every metadata rule and checking the shape: on every core too.
     let meta = &vault.metadata;
     let parsed = par_map(&candidates, |(identity, _, file)| {
-        let parsed = parse_secret(file, decrypt);
+        let (parsed, warnings) = parse_secret(file, decrypt);
         let shape = meta.shape(identity);
         let problems = match &parsed {
             Ok((data, read)) => check_shape(&shape, data, *read, &file.rel),
             Err(_) => Vec::new(),
         };
-        (parsed, shape, problems)
+        (parsed, warnings, shape, problems)
     });
-    for ((identity, name, file), (parsed, shape, problems)) in candidates.into_iter().zip(parsed) {
+    for ((identity, name, file), (parsed, warnings, shape, problems)) in
+        candidates.into_iter().zip(parsed)
+    {
         let resource = ResourceRef {
             api_version: "v1".into(),
             kind: "Secret".into(),
             name: name.clone(),
             namespace: Some(namespace.to_string()),
         };
+        for w in warnings {
+            diags.push(
+                Diagnostic::warning(&file.rel, w.message)
+                    .at_line(w.line)
+                    .about(resource.clone()),
+            );
+        }
         match parsed {
             Ok((data, read)) => {
                 match read {
@@ -277,16 +286,34 @@ fn check_shape(
     )
 }
 
-fn parse_secret(
+/// A secret file's data and how much of it could be read (or its problems), and the warnings
+/// about it.
+type ParsedSecret = (
+    Result<(SecretData, Read), Vec<secret_file::FileProblem>>,
+    Vec<secret_file::FileProblem>,
+);
+
+fn parse_secret(file: &VaultFile, decrypt: Decryptor) -> ParsedSecret {
+    let (parsed, warnings) = match secret_file::parse_with_warnings(&file.bytes) {
+        Ok(read) => read,
+        Err(problems) => return (Err(problems), Vec::new()),
+    };
+    let data = match parsed {
+        Parsed::Plain(data) => Ok((data, Read::Decrypted)),
+        Parsed::Encrypted(doc) => decrypt_secret(file, &doc, decrypt),
+    };
+    (data, warnings)
+}
+
+/// An encrypted secret file's data: decrypted, or its key names only (see [`Decrypted`]); a
+/// sops binary-format file is read as the secret file it holds.
+fn decrypt_secret(
     file: &VaultFile,
+    doc: &Node,
     decrypt: Decryptor,
 ) -> Result<(SecretData, Read), Vec<secret_file::FileProblem>> {
-    let doc = match secret_file::parse(&file.bytes)? {
-        Parsed::Plain(data) => return Ok((data, Read::Decrypted)),
-        Parsed::Encrypted(doc) => doc,
-    };
-    let binary = crate::sops::is_binary_format(&file.rel, &file.bytes, &doc);
-    match decrypt(&doc).map_err(|problem| vec![problem])? {
+    let binary = crate::sops::is_binary_format(&file.rel, &file.bytes, doc);
+    match decrypt(doc).map_err(|problem| vec![problem])? {
         Decrypted::KeysOnly(_) if binary => Ok((SecretData::new(), Read::KeysUnknown)),
         Decrypted::KeysOnly(keys) => {
             secret_file::data_from_mapping(&keys).map(|data| (data, Read::KeysOnly))
