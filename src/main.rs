@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kubevault::commands::query::Paint;
+use kubevault::paint::Paint;
 use kubevault::{
     app,
     cli::{self, Cli, ColorWhen},
@@ -44,9 +44,10 @@ fn main() -> ExitCode {
     });
     let quiet = cli.quiet;
     let paint = Paint::detect_stderr();
-    let exit = match app::run(cli) {
+    // The rendering modes stream into this once their run is known to succeed.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let exit = match app::run(cli, &mut stdout) {
         Ok(report) => {
-            let mut stdout = std::io::stdout().lock();
             if report
                 .stdout
                 .iter()

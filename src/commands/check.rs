@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::app::{CheckedVault, Decryption, Report, VaultSource, check_vault_with};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
 use crate::exit::Exit;
+use crate::pipeline::{CheckedVault, check_vault};
 use crate::render::RenderSettings;
+use crate::report::Report;
+use crate::source::{Decryption, VaultSource};
 use crate::vault::Vault;
 use crate::vault::metadata::Shape;
 
@@ -29,7 +31,8 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         cwd,
     );
     source.require_encryption = args.require_encryption;
-    let mut checked = check_vault_with(&source, &settings, Decryption::IfKeyAvailable);
+    source.decryption = Decryption::IfKeyAvailable;
+    let mut checked = check_vault(&source, &settings);
     // Recipients are public: compared with the creation rules without any key.
     let (files, _) = crate::vault::walk::read_vault(&source.dir);
     checked
@@ -42,7 +45,7 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         &checked,
         args.format,
         args.strict,
-        super::query::Paint::detect(),
+        crate::paint::Paint::detect(),
     )
 }
 
@@ -51,7 +54,7 @@ pub fn report(
     checked: &CheckedVault,
     format: CheckFormat,
     strict: bool,
-    paint: super::query::Paint,
+    paint: crate::paint::Paint,
 ) -> Report {
     let diags = checked.diags.sorted();
     let errors = checked.diags.count(Severity::Error);

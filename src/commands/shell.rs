@@ -4,9 +4,9 @@
 
 use clap::CommandFactory;
 
-use crate::app::Report;
 use crate::cli::Cli;
 use crate::exit::Exit;
+use crate::report::Report;
 
 /// The completion script for `shell`.
 pub fn completion(shell: clap_complete::Shell) -> Report {

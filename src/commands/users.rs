@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use crate::app::Report;
 use crate::cli::{Format, UsersArgs};
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::vault::access::Grants;
 use crate::vault::model::Vault;
 
-use super::query::{Paint, load};
+use super::query::load;
+use crate::paint::Paint;
 
 /// Runs `kubevault users`.
 pub fn run(args: &UsersArgs, cwd: &Path, paint: Paint) -> Report {
