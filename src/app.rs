@@ -64,6 +64,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (Some(Command::Users(args)), _) => Ok(commands::users::run(&args, &cwd, Paint::detect())),
+        (Some(Command::Completion(args)), _) => Ok(commands::shell::completion(args.shell)),
+        (Some(Command::Man(args)), _) => Ok(commands::shell::man(args.command.as_deref())),
         (
             Some(
                 command @ (Command::Set(_)
@@ -227,7 +230,7 @@ pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Re
     } = list;
     pipeline::run(&loaded, &settings, |outcome| {
         let mut diags = outcome.diags;
-        let Some(plan) = outcome.plan else {
+        let Some(plan) = strictly(cfg.strict, outcome.plan, &mut diags) else {
             return Ok(failed(items, function_config, &api_version, diags));
         };
         let summary = summary(plan, &settings);
@@ -296,10 +299,25 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> Result<VaultSource, Diagnostic
             dir,
             age_key_file,
             require_encryption: cfg.require_encryption,
+            decryption: crate::source::Decryption::Required,
         })
     } else {
         Err(errors)
     }
+}
+
+/// `--strict` / `spec.strict`: with any warning, the warnings become errors and nothing is
+/// rendered.
+fn strictly<'p, 'a>(
+    strict: bool,
+    plan: Option<&'p Plan<'a>>,
+    diags: &mut Diagnostics,
+) -> Option<&'p Plan<'a>> {
+    if strict && diags.count(Severity::Warning) > 0 {
+        diags.promote_warnings();
+        return None;
+    }
+    plan
 }
 
 fn settings_of(cfg: &FunctionConfig) -> RenderSettings {
@@ -350,7 +368,9 @@ pub fn legacy_plugin(
         Err(diags) => return stream_report(None, &diags, out),
     };
     with_plan(&source, &settings, |outcome| {
-        stream_report(outcome.plan, &outcome.diags, out)
+        let mut diags = outcome.diags;
+        let plan = strictly(cfg.strict, outcome.plan, &mut diags);
+        stream_report(plan, &diags, out)
     })
 }
 
@@ -416,8 +436,9 @@ pub fn generate(
     };
     let source = VaultSource::from_args(&vault_dir, args.age_key_file.as_deref(), cwd);
     with_plan(&source, &settings, |outcome| {
-        let diags = outcome.diags;
-        match (&args.output_dir, outcome.plan) {
+        let mut diags = outcome.diags;
+        let plan = strictly(args.strict, outcome.plan, &mut diags);
+        match (&args.output_dir, plan) {
             (Some(dir), Some(plan)) => {
                 let written = match output_dir::write(&cwd.join(dir), &source.dir, &plan.objects())
                 {

@@ -8,56 +8,172 @@ use clap::{Args, Parser, Subcommand};
 /// tokens and RBAC.
 ///
 /// Without arguments, kubevault is a KRM function: it reads a ResourceList on stdin
-/// (kpt, kustomize, Argo CD). With one file argument it is a legacy kustomize exec plugin.
+/// (kpt, kustomize, Argo CD). With one argument that is an existing file (and no subcommand's
+/// name), it is a legacy kustomize exec plugin: `kubevault CONFIG_FILE`.
 #[derive(Debug, Parser)]
-#[command(name = "kubevault", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "kubevault",
+    version,
+    override_usage = "kubevault [OPTIONS] <COMMAND>\n       kubevault CONFIG_FILE   (legacy kustomize exec plugin; an existing file)\n       kubevault < RESOURCE_LIST   (KRM function)",
+    after_help = "Examples:\n  kubevault new                                   # scaffold a vault and its kustomize/kpt wiring\n  kubevault check --strict --vault-dir vault      # validate, e.g. in a pre-commit hook\n  kubevault generate --vault-dir vault | kubectl apply -f -\n  kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap"
+)]
 pub struct Cli {
     /// What to do; none: run as a KRM function on stdin.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Legacy kustomize exec plugin: the KubeVault config file kustomize passes.
-    #[arg(value_name = "CONFIG_FILE")]
+    /// Legacy kustomize exec plugin: the KubeVault config file kustomize passes. Never parsed
+    /// from the command line by clap (a mistyped subcommand must get clap's "did you mean"):
+    /// `main` sets it from [`legacy_plugin_config`].
+    #[arg(skip)]
     pub config: Option<PathBuf>,
+    /// Print errors only: no warnings, notes or summaries.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        hide_possible_values = true
+    )]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (no-color.org).
+    Auto,
+    /// Always, even into a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The legacy kustomize exec plugin form: exactly one argument, which is no subcommand's name
+/// and no flag and names an existing regular file (kustomize passes
+/// `/tmp/kust-plugin-config-NNN`). Anything else is parsed by clap, so `kubevault genrate` gets
+/// "unrecognized subcommand 'genrate'" with a "similar subcommand: 'generate'" tip.
+pub fn legacy_plugin_config(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let [_, arg] = args else {
+        return None;
+    };
+    let text = arg.to_str().unwrap_or("");
+    if text.starts_with('-') {
+        return None;
+    }
+    let command = <Cli as clap::CommandFactory>::command();
+    if command
+        .get_subcommands()
+        .any(|c| c.get_name() == text || c.get_all_aliases().any(|a| a == text))
+        || text == "help"
+    {
+        return None;
+    }
+    let path = PathBuf::from(arg);
+    path.is_file().then_some(path)
 }
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render the vault as a plain YAML stream (or into a directory).
+    #[command(
+        after_help = "Examples:\n  kubevault generate --vault-dir vault -n team-a | kubectl apply -f -\n  SOPS_AGE_KEY_FILE=age-key.txt kubevault generate --strict --create-namespace"
+    )]
     Generate(GenerateArgs),
     /// Scaffold a vault and the kustomize/kpt wiring next to it; never overwrites a file.
+    #[command(
+        after_help = "Examples:\n  kubevault new                       # ./vault, wiring in .\n  kubevault new infra/secrets -n team-a"
+    )]
     New(NewArgs),
     /// Validate the vault without rendering: every problem as `path:line: severity: message`.
+    #[command(
+        after_help = "Examples:\n  kubevault check --strict --vault-dir vault\n  kubevault check --format json | jq .problems"
+    )]
     Check(CheckArgs),
     /// List every secret with whether USER may read it (● readable, ○ not).
+    #[command(
+        after_help = "Examples:\n  kubevault can-read alice --vault-dir vault\n  kubevault can-read alice --show-only-allowed --format json"
+    )]
     CanRead(CanReadArgs),
     /// The users who may read one secret, and the rule that decided for each.
+    #[command(
+        after_help = "Examples:\n  kubevault who-can-read production/payments/db --vault-dir vault\n  kubevault who-can-read shared/tls --format json"
+    )]
     WhoCanRead(WhoCanReadArgs),
     /// Read USER's token Secret on stdin; print a credentials Secret and an External Secrets
     /// Operator store for the consumer cluster.
+    #[command(
+        after_help = "Examples:\n  kubectl get secret alice-token -n kubevault-kvstore -o yaml \\\n    | kubevault external-secret-store alice --server https://vault-cluster:6443 --namespace apps"
+    )]
     ExternalSecretStore(ExternalSecretStoreArgs),
     /// Print an External Secrets Operator ExternalSecret that pulls one vault secret.
+    #[command(
+        after_help = "Examples:\n  kubevault external-secret production/payments/db --vault-dir vault --refresh 15m"
+    )]
     ExternalSecret(ExternalSecretArgs),
     /// Copy this binary into DIR as `DIR/kubevault` (for Argo CD initContainers; no shell needed).
+    #[command(
+        after_help = "Examples:\n  kubevault install /custom-tools     # an Argo CD initContainer copying the binary"
+    )]
     Install(InstallArgs),
     /// Install this binary as the legacy kustomize exec plugin
     /// (`<plugin home>/kubevault.dev/v1alpha1/kubevault/KubeVault`).
+    #[command(
+        after_help = "Examples:\n  kubevault install-plugin && kubectl kustomize --enable-alpha-plugins ."
+    )]
     InstallPlugin(InstallPluginArgs),
+    /// List the users with what each may read: secrets readable, rules, the file.
+    #[command(
+        after_help = "Examples:\n  kubevault users --vault-dir vault\n  kubevault users --format json | jq '.[] | select(.readable == 0)'"
+    )]
+    Users(UsersArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  kubevault completion bash > ~/.local/share/bash-completion/completions/kubevault\n  kubevault completion zsh > \"${fpath[1]}/_kubevault\"\n  kubevault completion fish > ~/.config/fish/completions/kubevault.fish\n  kubevault completion powershell >> $PROFILE"
+    )]
+    Completion(CompletionArgs),
+    /// Print the manual page (roff) of kubevault or of one subcommand.
+    #[command(
+        after_help = "Examples:\n  kubevault man | man -l -\n  kubevault man generate > kubevault-generate.1"
+    )]
+    Man(ManArgs),
     /// Create or update a secret file: KEY=VALUE, KEY=@FILE, KEY=- (stdin), KEY=%random[:N].
+    #[command(
+        after_help = "Examples:\n  kubevault set production/payments/db password=%random:32 user=app\n  kubevault set shared/tls tls.crt=@cert.pem tls.key=@key.pem"
+    )]
     Set(SetArgs),
     /// Remove keys from a secret file.
+    #[command(after_help = "Examples:\n  kubevault unset production/payments/db old-password")]
     Unset(UnsetArgs),
     /// Remove a secret file (warns about access rules that then match nothing).
+    #[command(after_help = "Examples:\n  kubevault rm staging/app/config")]
     Rm(RmArgs),
     /// Edit a secret file decrypted in $EDITOR; re-encrypted on save.
+    #[command(after_help = "Examples:\n  EDITOR=vim kubevault edit production/payments/db")]
     Edit(EditArgs),
     /// Encrypt plaintext secret files in place, as their .sops.yaml creation rule says.
+    #[command(
+        after_help = "Examples:\n  kubevault encrypt                        # every plaintext file a creation rule covers\n  kubevault encrypt vault/kvstore/shared"
+    )]
     Encrypt(EncryptArgs),
     /// Re-wrap data keys for the recipients the creation rules name now (--rotate: new data key).
+    #[command(
+        after_help = "Examples:\n  kubevault rekey                          # after changing recipients in .sops.yaml\n  kubevault rekey --rotate                 # after a key leaked"
+    )]
     Rekey(RekeyArgs),
     /// The age recipients of each encrypted file, and the files a recipient can open.
+    #[command(
+        after_help = "Examples:\n  kubevault who-can-decrypt production/payments/db\n  kubevault who-can-decrypt age1..."
+    )]
     WhoCanDecrypt(WhoCanDecryptArgs),
     /// Print one secret file decrypted (refuses a terminal without --force).
+    #[command(
+        after_help = "Examples:\n  kubevault show production/payments/db --key password | wc -c"
+    )]
     Show(ShowArgs),
 }
 
@@ -189,7 +305,12 @@ pub struct GenerateArgs {
     pub vault_dir: Option<PathBuf>,
     /// Namespace of the generated objects [default: $ARGOCD_ENV_KUBEVAULT_NAMESPACE (an Argo CD
     /// plugin env), else "kubevault-kvstore"].
-    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE")]
+    #[arg(
+        short = 'n',
+        long,
+        env = "KUBEVAULT_NAMESPACE",
+        value_name = "NAMESPACE"
+    )]
     pub namespace: Option<String>,
     /// Also generate the Namespace object.
     #[arg(long)]
@@ -202,13 +323,16 @@ pub struct GenerateArgs {
     /// files an earlier run wrote there and this run did not are removed.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Treat warnings as errors: render nothing when there is one (as `spec.strict: true`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The vault flags shared by the operator commands.
 #[derive(Debug, Args)]
 pub struct VaultDirArg {
     /// The vault directory.
-    #[arg(long, env = "KUBEVAULT_DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
+    #[arg(long, env = "KUBEVAULT_DIR", value_name = "DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
     pub vault_dir: PathBuf,
     /// An age key file for SOPS-encrypted secrets, besides sops' own lookup.
     #[arg(long, value_name = "FILE")]
@@ -220,21 +344,25 @@ pub struct VaultDirArg {
 pub struct NewArgs {
     /// The vault directory to create; `kustomization.yaml`, `fn-config.yaml`, `.krmignore` and
     /// `.gitignore` go into its parent directory.
-    #[arg(env = "KUBEVAULT_DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
+    #[arg(env = "KUBEVAULT_DIR", value_name = "DIR", default_value = crate::config::DEFAULT_VAULT_DIR)]
     pub dir: PathBuf,
     /// Namespace written into `fn-config.yaml`.
-    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", value_name = "NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
     pub namespace: String,
 }
 
-/// Output format of `kubevault check`.
+/// Output format of `check`, `can-read`, `who-can-read` and `users`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
-    /// One `path:line: severity: message` line per problem, then a summary.
+    /// Lines for people (`check`: one `path:line: severity: message` line per problem, then a
+    /// summary).
     Text,
-    /// One JSON document with the counts and every problem.
+    /// One JSON document.
     Json,
 }
+
+/// The `--format` flag of the query commands.
+pub type Format = CheckFormat;
 
 /// `kubevault check` flags.
 #[derive(Debug, Args)]
@@ -243,7 +371,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub vault: VaultDirArg,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
     pub format: CheckFormat,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
@@ -258,6 +386,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct CanReadArgs {
     /// The user (the access-control file name).
+    #[arg(value_name = "USER")]
     pub user: String,
     /// Where the vault is.
     #[command(flatten)]
@@ -265,22 +394,57 @@ pub struct CanReadArgs {
     /// List only the secrets the user may read.
     #[arg(long)]
     pub show_only_allowed: bool,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: Format,
 }
 
 /// `kubevault who-can-read` arguments.
 #[derive(Debug, Args)]
 pub struct WhoCanReadArgs {
     /// The secret identity: its path under `kvstore/` without `.yaml` (`production/payments/db`).
+    #[arg(value_name = "IDENTITY")]
     pub identity: String,
     /// Where the vault is.
     #[command(flatten)]
     pub vault: VaultDirArg,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: Format,
+}
+
+/// `kubevault users` flags.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: Format,
+}
+
+/// `kubevault completion` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to write the completion script for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `kubevault man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`kubevault-generate(1)`); none: `kubevault(1)`.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// `kubevault external-secret-store` arguments.
 #[derive(Debug, Args)]
 pub struct ExternalSecretStoreArgs {
     /// The vault user whose token Secret (`USER-token`) is read from stdin.
+    #[arg(value_name = "USER")]
     pub user: String,
     /// The vault cluster's API server as the consumer cluster reaches it (https only).
     #[arg(long, value_name = "URL")]
@@ -289,10 +453,10 @@ pub struct ExternalSecretStoreArgs {
     #[arg(long)]
     pub clustered: bool,
     /// Consumer-cluster namespace of the credentials Secret (and of the SecretStore).
-    #[arg(long, value_name = "NS")]
+    #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Name of the store; the credentials Secret is `NAME-credentials`.
-    #[arg(long, default_value = "kubevault")]
+    #[arg(long, value_name = "NAME", default_value = "kubevault")]
     pub name: String,
 }
 
@@ -300,7 +464,11 @@ pub struct ExternalSecretStoreArgs {
 #[derive(Debug, Args)]
 pub struct ExternalSecretArgs {
     /// The secret identity: its path under `kvstore/` without `.yaml` (`production/payments/db`).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "IDENTITY",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub identity: Option<String>,
     /// Where the vault is.
     #[command(flatten)]

@@ -29,6 +29,8 @@ pub struct FunctionConfig {
     pub namespace: String,
     /// Render the Namespace too.
     pub create_namespace: bool,
+    /// `spec.strict`: warnings are errors (nothing rendered when there is one).
+    pub strict: bool,
     /// `spec.decryption.ageKeyFile` (`data.ageKeyFile`) as written: an extra age key file for
     /// SOPS-encrypted secrets.
     pub age_key_file: Option<String>,
@@ -142,6 +144,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         vault_dir: DEFAULT_VAULT_DIR.into(),
         namespace: DEFAULT_NAMESPACE.into(),
         create_namespace: false,
+        strict: false,
         age_key_file: None,
         package_dir: package_dir(node),
         package_root: package_dir(node).and(package_path(node)),
@@ -170,6 +173,10 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
                         },
                         "createNamespace" => match parse_bool(v, typed) {
                             Some(b) => cfg.create_namespace = b,
+                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        "strict" => match parse_bool(v, typed) {
+                            Some(b) => cfg.strict = b,
                             None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
                         },
                         "requireEncryption" => match parse_bool(v, typed) {

@@ -140,6 +140,17 @@ impl Diagnostics {
         self.0.iter().filter(|d| d.severity == severity).count()
     }
 
+    /// `--strict` / `spec.strict`: every warning becomes an error, saying so.
+    pub fn promote_warnings(&mut self) {
+        for d in &mut self.0 {
+            if d.severity == Severity::Warning {
+                d.severity = Severity::Error;
+                d.message
+                    .push_str(" (a warning; --strict / spec.strict makes it an error)");
+            }
+        }
+    }
+
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::config;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
-use crate::vault::model::build;
+use crate::vault::model::{Decrypted, build};
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
 use crate::yaml::Node;
@@ -23,6 +23,22 @@ pub struct VaultSource {
     /// Plaintext secret files are errors (`spec.requireEncryption`, `check
     /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
     pub require_encryption: bool,
+    /// What happens to SOPS-encrypted files (rendering needs the key; questions do not).
+    pub decryption: Decryption,
+}
+
+/// How [`load_vault`] treats SOPS-encrypted files (SPEC §9: the private key is needed only to
+/// see values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decryption {
+    /// Rendering: every encrypted file is decrypted and its MAC checked; no key is an error.
+    Required,
+    /// `check`: decrypt when any age key is available; without one, read key names only and
+    /// record the file in [`Vault::undecrypted`] (what `check` says it skipped).
+    IfKeyAvailable,
+    /// Questions about names and access (`can-read`, `who-can-read`, `external-secret`,
+    /// `users`): never decrypt, so the answer is the same with or without a key.
+    Never,
 }
 
 impl VaultSource {
@@ -32,33 +48,66 @@ impl VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
             require_encryption: false,
+            decryption: Decryption::Required,
         }
     }
 }
 
-/// Reads and checks a vault without rendering: the model and every problem found.
+/// Reads and checks a vault without rendering: the model and every problem found, treating
+/// encrypted files as `source.decryption` says. An age key the operator named
+/// (`--age-key-file`, `spec.decryption.ageKeyFile`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`) that
+/// cannot be read is an error in every mode, even when nothing is encrypted: a typo must not wait
+/// for the first encrypted file to show.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
+    let mode = source.decryption;
     let (files, mut diags) = read_vault(&source.dir);
     if source.require_encryption
         || crate::vault::encryption::metadata_requires_encryption(files.metadata.as_ref())
     {
         diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
     }
-    // Keys are looked up once, and only when an encrypted file needs them.
+    let named_key = source.age_key_file.is_some()
+        || std::env::var_os("SOPS_AGE_KEY_FILE").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("SOPS_AGE_KEY").is_some_and(|v| !v.is_empty());
+    // Keys are looked up once: at once when the operator named one (to report a typo), else
+    // only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
-    let decrypt = |doc: &Node| {
-        let ids = identities.get_or_init(|| {
+    let lookup = || {
+        identities.get_or_init(|| {
             sops::load_identities(source.age_key_file.as_deref(), &|k| std::env::var(k).ok())
                 .map_err(|e| e.to_string())
-        });
-        let ids = ids.as_ref().map_err(|why| FileProblem {
-            line: 0,
-            message: format!("cannot decrypt: {why}"),
-        })?;
-        sops::decrypt(doc, ids).map_err(|e| FileProblem {
-            line: e.line().unwrap_or(0),
-            message: format!("cannot decrypt: {e}"),
         })
+    };
+    if named_key && let Err(why) = lookup() {
+        diags.push(Diagnostic::error(
+            "",
+            format!("cannot load the age key: {why}"),
+        ));
+    }
+    let decrypt = |doc: &Node| {
+        if mode == Decryption::Never {
+            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+        }
+        let ids = match lookup() {
+            // Reported once above.
+            Err(_) if named_key => return Ok(Decrypted::KeysOnly(sops::keys_only(doc))),
+            Err(why) => {
+                return Err(FileProblem {
+                    line: 0,
+                    message: format!("cannot decrypt: {why}"),
+                });
+            }
+            Ok(ids) => ids,
+        };
+        if ids.is_empty() && mode == Decryption::IfKeyAvailable {
+            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+        }
+        sops::decrypt(doc, ids)
+            .map(Decrypted::Plain)
+            .map_err(|e| FileProblem {
+                line: e.line().unwrap_or(0),
+                message: format!("cannot decrypt: {e}"),
+            })
     };
     let (vault, build_diags) = build(&files, namespace, &decrypt);
     diags.extend(build_diags);

@@ -29,7 +29,7 @@ fn quickstart_is_clean() {
     insta::assert_snapshot!(run.snapshot(None), @"
     exit: 0
     --- stdout
-    check ok: 5 secrets, 3 users; 0 errors, 0 warnings
+    check passed: 5 secrets, 3 users
     --- stderr
     ");
 }
@@ -69,7 +69,7 @@ fn warnings_pass_unless_strict() {
     exit: 0
     --- stdout
     access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?)
-    check ok: 1 secret, 1 user; 0 errors, 1 warning
+    check passed with 1 warning: 1 secret, 1 user
     --- stderr
     ");
     let strict = kubevault(tmp.path(), &["check", "--strict"], None);
@@ -77,7 +77,7 @@ fn warnings_pass_unless_strict() {
     exit: 1
     --- stdout
     access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?)
-    check failed: 1 secret, 1 user; 0 errors, 1 warning
+    check failed: 1 warning (--strict): 1 secret, 1 user
     --- stderr
     ");
 }
@@ -90,7 +90,7 @@ fn missing_vault_dir() {
     exit: 1
     --- stdout
     error: vault directory [TMP]/nowhere cannot be read: no such file or directory
-    check failed: 0 secrets, 0 users; 1 error, 0 warnings
+    check failed with 1 error: 0 secrets, 0 users
     --- stderr
     ");
 }

@@ -33,9 +33,17 @@ fn scaffold_then_generate_and_check() {
     create vault/metadata.yaml
     create kustomization.yaml
     create fn-config.yaml
+    create Kptfile
     create .krmignore
     create .gitignore
-    next: kubevault check --vault-dir vault && kubevault generate --vault-dir vault
+    create .sops.yaml
+    create .pre-commit-config.yaml
+    next, here (kubevault, kpt and kubectl on PATH; -o unwrap prints, never writes Secrets to disk):
+      kubevault check --strict --vault-dir vault
+      kubevault generate --vault-dir vault -n kubevault-kvstore
+      kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap
+      kpt fn render . --allow-exec -o unwrap
+      kubevault install-plugin && kubectl kustomize --enable-alpha-plugins .
     --- stderr
     ");
     insta::assert_snapshot!("scaffold_files", tree(tmp.path()));
@@ -46,9 +54,17 @@ fn scaffold_then_generate_and_check() {
     kept   vault/ (exists: no examples added)
     kept   kustomization.yaml (exists)
     kept   fn-config.yaml (exists)
+    kept   Kptfile (exists)
     kept   .krmignore (exists)
     kept   .gitignore (exists)
-    next: kubevault check --vault-dir vault && kubevault generate --vault-dir vault
+    kept   .sops.yaml (exists)
+    kept   .pre-commit-config.yaml (exists)
+    next, here (kubevault, kpt and kubectl on PATH; -o unwrap prints, never writes Secrets to disk):
+      kubevault check --strict --vault-dir vault
+      kubevault generate --vault-dir vault -n kubevault-kvstore
+      kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap
+      kpt fn render . --allow-exec -o unwrap
+      kubevault install-plugin && kubectl kustomize --enable-alpha-plugins .
     --- stderr
     ");
     let check = kubevault(tmp.path(), &["check", "--strict"], None);
@@ -86,9 +102,17 @@ fn nested_dir_and_namespace() {
     create infra/secrets/metadata.yaml
     create infra/kustomization.yaml
     create infra/fn-config.yaml
+    create infra/Kptfile
     create infra/.krmignore
     create infra/.gitignore
-    next: kubevault check --vault-dir infra/secrets && kubevault generate --vault-dir infra/secrets
+    create infra/.sops.yaml
+    create infra/.pre-commit-config.yaml
+    next, in infra/ (kubevault, kpt and kubectl on PATH; -o unwrap prints, never writes Secrets to disk):
+      kubevault check --strict --vault-dir secrets
+      kubevault generate --vault-dir secrets -n team-a
+      kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap
+      kpt fn render . --allow-exec -o unwrap
+      kubevault install-plugin && kubectl kustomize --enable-alpha-plugins .
     --- stderr
     ");
     let fn_config = std::fs::read_to_string(tmp.path().join("infra/fn-config.yaml")).unwrap();
@@ -119,9 +143,17 @@ fn an_existing_vault_gets_wiring_but_no_examples() {
     create vault/access_control/
     kept   kustomization.yaml (exists)
     create fn-config.yaml
+    create Kptfile
     kept   .krmignore (exists)
     create .gitignore
-    next: kubevault check --vault-dir vault && kubevault generate --vault-dir vault
+    create .sops.yaml
+    create .pre-commit-config.yaml
+    next, here (kubevault, kpt and kubectl on PATH; -o unwrap prints, never writes Secrets to disk):
+      kubevault check --strict --vault-dir vault
+      kubevault generate --vault-dir vault -n kubevault-kvstore
+      kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap
+      kpt fn render . --allow-exec -o unwrap
+      kubevault install-plugin && kubectl kustomize --enable-alpha-plugins .
     --- stderr
     warning: kustomization.yaml does not use fn-config.yaml: add it under `generators:` to render the vault
     warning: .krmignore does not list `vault/`: kpt will read the vault files as KRM resources
@@ -179,4 +211,26 @@ fn which_kpt() -> Result<std::path::PathBuf, ()> {
         .map(|dir| dir.join("kpt"))
         .find(|p| p.is_file())
         .ok_or(())
+}
+
+/// A scaffold from an older kubevault carries the exec function annotation, which makes
+/// `kubectl kustomize` render nothing without a word: `new` says so.
+#[test]
+fn an_exec_annotation_in_a_kept_fn_config_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tree(
+        tmp.path(),
+        &[(
+            "fn-config.yaml",
+            "apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata:\n  name: kubevault\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: kubevault\n",
+        )],
+    );
+    let run = kubevault(tmp.path(), &["new"], None);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("fn-config.yaml has a `config.kubernetes.io/function` annotation"),
+        "{}",
+        run.stderr
+    );
 }

@@ -19,13 +19,22 @@ pub fn run(args: &CanReadArgs, cwd: &Path, paint: Paint) -> Report {
         Ok(c) => c,
         Err(report) => return report,
     };
-    match list(
-        &checked.vault,
-        &checked.grants,
-        &args.user,
-        args.show_only_allowed,
-        paint,
-    ) {
+    let listed = match args.format {
+        crate::cli::Format::Text => list(
+            &checked.vault,
+            &checked.grants,
+            &args.user,
+            args.show_only_allowed,
+            paint,
+        ),
+        crate::cli::Format::Json => list_json(
+            &checked.vault,
+            &checked.grants,
+            &args.user,
+            args.show_only_allowed,
+        ),
+    };
+    match listed {
         Ok(stdout) => Report {
             stdout: vec![stdout],
             messages: Vec::new(),
@@ -33,6 +42,47 @@ pub fn run(args: &CanReadArgs, cwd: &Path, paint: Paint) -> Report {
         },
         Err(message) => failure(vec![message]),
     }
+}
+
+/// The listing for one user as JSON: `{"user", "file", "secrets": [{"identity", "name",
+/// "readable"}]}`; pure. `Err` when the vault has no such user.
+pub fn list_json(
+    vault: &Vault,
+    grants: &Grants,
+    user: &str,
+    only_allowed: bool,
+) -> Result<String, String> {
+    // The text listing finds the user and gives the error; reuse its rows' order.
+    list(vault, grants, user, only_allowed, Paint { enabled: false })?;
+    let u = vault
+        .users
+        .iter()
+        .position(|u| u.name == user)
+        .expect("list found the user");
+    let mut rows: Vec<(&str, &str, bool)> = vault
+        .secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let readable = grants.readable[u].binary_search(&i).is_ok();
+            (s.identity.as_str(), s.name.as_str(), readable)
+        })
+        .filter(|&(_, _, readable)| readable || !only_allowed)
+        .collect();
+    rows.sort();
+    let secrets: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|&(identity, name, readable)| {
+            serde_json::json!({"identity": identity, "name": name, "readable": readable})
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "user": user,
+        "file": vault.users[u].source,
+        "readable": grants.readable[u].len(),
+        "secrets": secrets,
+    });
+    Ok(serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n")
 }
 
 /// The listing for one user; pure. `Err` when the vault has no such user.

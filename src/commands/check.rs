@@ -14,7 +14,7 @@ use crate::exit::Exit;
 use crate::pipeline::{CheckedVault, check_vault};
 use crate::render::RenderSettings;
 use crate::report::Report;
-use crate::source::VaultSource;
+use crate::source::{Decryption, VaultSource};
 use crate::vault::Vault;
 use crate::vault::metadata::Shape;
 
@@ -31,6 +31,7 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         cwd,
     );
     source.require_encryption = args.require_encryption;
+    source.decryption = Decryption::IfKeyAvailable;
     let mut checked = check_vault(&source, &settings);
     // Recipients are public: compared with the creation rules without any key.
     let (files, _) = crate::vault::walk::read_vault(&source.dir);
@@ -40,34 +41,51 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
             &source.dir,
             &files.kvstore,
         ));
-    report(&checked, args.format, args.strict)
+    report(
+        &checked,
+        args.format,
+        args.strict,
+        crate::paint::Paint::detect(),
+    )
 }
 
 /// Formats a checked vault; pure.
-pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Report {
+pub fn report(
+    checked: &CheckedVault,
+    format: CheckFormat,
+    strict: bool,
+    paint: crate::paint::Paint,
+) -> Report {
     let diags = checked.diags.sorted();
     let errors = checked.diags.count(Severity::Error);
     let warnings = checked.diags.count(Severity::Warning);
     let failed = errors > 0 || (strict && warnings > 0);
     let secrets = checked.vault.secrets.len();
     let users = checked.vault.users.len();
+    let skipped = skipped(checked);
     let stdout = match format {
         CheckFormat::Text => {
-            let mut out: String = diags.iter().map(|d| format!("{d}\n")).collect();
+            let mut out: String = diags
+                .iter()
+                .map(|d| paint.message(&d.to_string()) + "\n")
+                .collect();
             for group in shape_groups(&checked.vault) {
                 out.push_str(&group.line());
             }
-            let verdict = if failed { "failed" } else { "ok" };
+            if let Some(note) = &skipped {
+                out.push_str(&paint.message(&format!("note: {note}")));
+                out.push('\n');
+            }
+            let head = verdict(errors, warnings, strict);
+            out.push_str(&match (failed, warnings) {
+                (true, _) => paint.red(&head),
+                (false, 0) => paint.green(&head),
+                (false, _) => paint.yellow(&head),
+            });
             out.push_str(&format!(
-                "check {verdict}: {} secret{}, {} user{}; {} error{}, {} warning{}\n",
-                secrets,
-                plural(secrets),
-                users,
-                plural(users),
-                errors,
-                plural(errors),
-                warnings,
-                plural(warnings),
+                ": {}, {}\n",
+                count(secrets, "secret"),
+                count(users, "user")
             ));
             out
         }
@@ -99,11 +117,18 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
                 .collect();
             let doc = serde_json::json!({
                 "ok": !failed,
+                "strict": strict,
                 "secrets": secrets,
                 "users": users,
                 "errors": errors,
                 "warnings": warnings,
                 "problems": problems,
+                "skipped": {
+                    "reason": if skipped.is_some() { serde_json::json!("no age key") } else { serde_json::Value::Null },
+                    "checks": if skipped.is_some() { serde_json::json!(SKIPPED_CHECKS) } else { serde_json::json!([]) },
+                    "undecrypted": checked.vault.undecrypted,
+                    "keysUnknown": checked.vault.keys_unknown,
+                },
                 "shapes": shapes,
             });
             // A json! value always serializes.
@@ -172,4 +197,73 @@ pub fn shape_groups(vault: &Vault) -> Vec<ShapeGroup<'_>> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// What `check` cannot do without an age key.
+const SKIPPED_CHECKS: [&str; 3] = ["decryption", "MAC", "value checks (size, UTF-8, !!binary)"];
+
+/// The note saying what was skipped for lack of a key, if anything was.
+fn skipped(checked: &CheckedVault) -> Option<String> {
+    let files = &checked.vault.undecrypted;
+    if files.is_empty() {
+        return None;
+    }
+    let mut note = format!(
+        "no age key: skipped decryption, MAC and value checks of {} ({}); key names, rules and access were checked",
+        count(files.len(), "encrypted file"),
+        files.join(", ")
+    );
+    if !checked.vault.keys_unknown.is_empty() {
+        note.push_str(&format!(
+            "; the keys of {} (sops binary format) are unknown",
+            checked.vault.keys_unknown.join(", ")
+        ));
+    }
+    note.push_str(" (give a key with --age-key-file, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)");
+    Some(note)
+}
+
+/// The last line's head: `check passed`, `check passed with 2 warnings`, `check failed with
+/// 1 error and 2 warnings`, `check failed: 2 warnings (--strict)`.
+pub fn verdict(errors: usize, warnings: usize, strict: bool) -> String {
+    match (errors, warnings) {
+        (0, 0) => "check passed".into(),
+        (0, w) if strict => format!("check failed: {} (--strict)", count(w, "warning")),
+        (0, w) => format!("check passed with {}", count(w, "warning")),
+        (e, 0) => format!("check failed with {}", count(e, "error")),
+        (e, w) => format!(
+            "check failed with {} and {}",
+            count(e, "error"),
+            count(w, "warning")
+        ),
+    }
+}
+
+/// `1 warning`, `2 warnings`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_names_warnings() {
+        let table = [
+            (0, 0, false, "check passed"),
+            (0, 1, false, "check passed with 1 warning"),
+            (0, 2, false, "check passed with 2 warnings"),
+            (0, 2, true, "check failed: 2 warnings (--strict)"),
+            (1, 0, false, "check failed with 1 error"),
+            (3, 1, true, "check failed with 3 errors and 1 warning"),
+        ];
+        for (e, w, strict, want) in table {
+            assert_eq!(verdict(e, w, strict), want);
+        }
+    }
 }

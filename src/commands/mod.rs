@@ -11,4 +11,6 @@ pub mod install;
 pub mod new;
 pub mod query;
 pub mod safe_write;
+pub mod shell;
+pub mod users;
 pub mod who_can_read;

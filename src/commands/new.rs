@@ -1,7 +1,9 @@
-//! `kubevault new [DIR]`: scaffold a vault that `kubevault generate`, kustomize and kpt work on at
-//! once. The vault itself (one example secret, one example user) goes into DIR; the wiring
-//! (`kustomization.yaml`, `fn-config.yaml`, `.krmignore`, `.gitignore`) goes into DIR's parent,
-//! where the functionConfig's `vaultDir` points back at DIR. Running it again is harmless: an
+//! `kubevault new [DIR]`: scaffold a vault that `kubevault generate`, kustomize, kubectl and kpt
+//! work on at once. The vault itself (one example secret, one example user) goes into DIR; the
+//! wiring (`kustomization.yaml`, `fn-config.yaml`, `Kptfile`, `.krmignore`, `.gitignore`,
+//! `.sops.yaml`, `.pre-commit-config.yaml`) goes into DIR's parent, the package directory, where
+//! the functionConfig's `vaultDir` points back at DIR. The commands it prints
+//! ([`next_commands`]) run as printed in that directory, on every route. Running it again is harmless: an
 //! existing file is never overwritten, and an example is only added to an empty folder; every
 //! line of the report says what was created and what was kept.
 
@@ -25,9 +27,10 @@ pub const EXAMPLE_USER: &str = "access_control/example-reader";
 const SECRET_TEXT: &str = "\
 # A secret: one YAML mapping of keys to values. Its identity is its path under kvstore/
 # without .yaml (\"example/greeting\"); the Kubernetes Secret is named \"example-greeting\".
-# Values are kept exactly as written: `port: 0080` gives \"0080\".
-message: hello from kubevault
-port: 0080
+# kubevault keeps a value exactly as written, but sops retypes unquoted values when it
+# encrypts them (0080 becomes 80, 1.10 becomes 1.1): quote every value.
+message: \"hello from kubevault\"
+port: \"0080\"
 ";
 
 const USER_TEXT: &str = "\
@@ -63,18 +66,66 @@ rules:
 ";
 
 const KUSTOMIZATION_TEXT: &str = "\
-# kustomize build --enable-alpha-plugins --enable-exec .
-# runs kubevault (on PATH) as an exec KRM function configured by fn-config.yaml.
+# kubectl kustomize --enable-alpha-plugins .     (after `kubevault install-plugin`)
+# kustomize build --enable-alpha-plugins .       (the same legacy exec plugin)
+# kustomize runs kubevault as the legacy exec plugin for fn-config.yaml's apiVersion and kind.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
+metadata:
+  name: kubevault
+  annotations:
+    # Package configuration, never applied (kpt and `kubectl apply` tooling skip it).
+    config.kubernetes.io/local-config: \"true\"
 generators:
   - fn-config.yaml
 ";
 
 const GITIGNORE_TEXT: &str = "\
-# Private keys never belong in the repository.
+# Private keys never belong in the repository (the names age-keygen, sops and the docs use).
 *.agekey
+age.txt
+age-key.txt
+age-keys.txt
 keys.txt
+*.age-key
+# Rendered objects hold the secret values (base64 is not encryption): what an in-place
+# `kpt fn render` / `kpt fn eval` or `kubevault generate --output-dir` writes.
+secret_*.yaml
+serviceaccount_*.yaml
+role_*.yaml
+rolebinding_*.yaml
+namespace_*.yaml
+Secret_*.yaml
+.kubevault-generated
+rendered/
+";
+
+const PRE_COMMIT_TEXT_HEAD: &str = "\
+# pre-commit (https://pre-commit.com): `pre-commit install`, then every commit runs
+# `kubevault check --strict`: warnings (a rule that matches no secret is often a typo that
+# leaves access granted) fail the commit. In CI, run the same command.
+repos:
+  - repo: local
+    hooks:
+      - id: kubevault-check
+        name: kubevault check
+        language: system
+        pass_filenames: false
+";
+
+const SOPS_TEXT: &str = "\
+# sops (and kubevault) read this file to know which files to encrypt, and for whom. sops finds
+# it from the directory it runs in, upwards: run sops from this directory (or below).
+#
+#   age-keygen -o age-key.txt                  # keep it safe; .gitignore keeps it out of git
+#   # paste its public key (age1...) below and uncomment the rule, then:
+#   sops encrypt -i VAULT/kvstore/example/greeting.yaml
+#   SOPS_AGE_KEY_FILE=age-key.txt kubevault generate --vault-dir VAULT
+#
+# Several recipients: a comma-separated list; any one of them can decrypt.
+creation_rules:
+#  - path_regex: (^|/)kvstore/
+#    age: age1...
 ";
 
 /// One file `new` wants to exist, and where it checks first.
@@ -96,25 +147,56 @@ pub fn plan(vault: &Path, parent: &Path, vault_name: &str, namespace: &str) -> V
     let vault_dir = yaml_string(&format!("./{vault_name}"));
     let fn_config = format!(
         "\
-# The kubevault functionConfig. kustomize runs it through kustomization.yaml;
-# kpt: kpt fn eval --exec kubevault --fn-config fn-config.yaml
+# The kubevault functionConfig, for every route (run them in this directory):
+#   kubectl kustomize --enable-alpha-plugins .   (kustomization.yaml; after `kubevault install-plugin`)
+#   kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap
+#   kpt fn render . --allow-exec -o unwrap       (the Kptfile pipeline)
+# No `config.kubernetes.io/function` annotation: with one, kustomize would run it as a KRM
+# function, which `kubectl kustomize` skips without a word (it renders nothing, exit 0).
 apiVersion: kubevault.dev/v1alpha1
 kind: KubeVault
 metadata:
   name: kubevault
   annotations:
     config.kubernetes.io/local-config: \"true\"
-    config.kubernetes.io/function: |
-      exec:
-        path: kubevault
 spec:
   vaultDir: {vault_dir}
   namespace: {namespace}
   createNamespace: false
+  # true: warnings (a rule that matches no secret, ...) are errors and nothing renders.
+  strict: false
 "
     );
-    let krmignore =
-        format!("# kpt must not read the vault files as KRM resources\n{vault_name}/\n");
+    let package = parent
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| crate::vault::names::is_dns1123_label(n))
+        .unwrap_or("kubevault");
+    let kptfile = format!(
+        "\
+# A kpt package: `kpt fn render . --allow-exec -o unwrap` runs kubevault (on PATH) and prints
+# the result. Never render in place: it writes plaintext (base64) Secrets into the package.
+apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: {package}
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+pipeline:
+  mutators:
+    - exec: kubevault
+      configPath: fn-config.yaml
+"
+    );
+    let krmignore = format!(
+        "# kpt must not read the vault files or these non-KRM files as resources\n{vault_name}/\n.sops.yaml\n.pre-commit-config.yaml\n"
+    );
+    let pre_commit = format!(
+        "{PRE_COMMIT_TEXT_HEAD}        entry: kubevault check --strict --vault-dir {}\n        files: {}\n",
+        yaml_string(vault_name),
+        yaml_string(&format!("^{}/", regex::escape(vault_name))),
+    );
+    let sops = SOPS_TEXT.replace("VAULT", &shell_word(vault_name));
     let example = |rel: &str, text: &str| Planned {
         shown: vault.join(rel),
         text: text.to_string(),
@@ -131,9 +213,37 @@ spec:
         example(EXAMPLE_METADATA, METADATA_TEXT),
         wiring("kustomization.yaml", KUSTOMIZATION_TEXT.to_string()),
         wiring("fn-config.yaml", fn_config),
+        wiring("Kptfile", kptfile),
         wiring(".krmignore", krmignore),
         wiring(".gitignore", GITIGNORE_TEXT.to_string()),
+        wiring(".sops.yaml", sops),
+        wiring(".pre-commit-config.yaml", pre_commit),
     ]
+}
+
+/// The commands `new` prints, each to run as printed in the package directory (the vault's
+/// parent). Every one is tested verbatim (tests/new_routes.rs).
+pub fn next_commands(vault_name: &str, namespace: &str) -> Vec<String> {
+    let vault = shell_word(vault_name);
+    vec![
+        format!("kubevault check --strict --vault-dir {vault}"),
+        format!("kubevault generate --vault-dir {vault} -n {namespace}"),
+        "kpt fn eval . --exec kubevault --fn-config fn-config.yaml -o unwrap".into(),
+        "kpt fn render . --allow-exec -o unwrap".into(),
+        "kubevault install-plugin && kubectl kustomize --enable-alpha-plugins .".into(),
+    ]
+}
+
+/// A word for a POSIX shell: as is when it is plainly safe, else single-quoted.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "./_-+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Plain when it is plainly a path, else a JSON string (which is valid YAML).
@@ -220,10 +330,17 @@ pub fn run(args: &NewArgs, cwd: &Path) -> anyhow::Result<Report> {
             }
         }
     }
+    let place = if parent.as_os_str().is_empty() {
+        String::from("here")
+    } else {
+        format!("in {}/", parent.display())
+    };
     out.push_str(&format!(
-        "next: kubevault check --vault-dir {0} && kubevault generate --vault-dir {0}\n",
-        shown.display()
+        "next, {place} (kubevault, kpt and kubectl on PATH; -o unwrap prints, never writes Secrets to disk):\n"
     ));
+    for command in next_commands(name, &args.namespace) {
+        out.push_str(&format!("  {command}\n"));
+    }
     Ok(Report {
         stdout: vec![out],
         messages,
@@ -257,6 +374,20 @@ fn kept_file_warning(shown: &Path, real: &Path, vault_name: &str) -> Option<Stri
         }
         "kustomization.yaml" if !text.contains("fn-config.yaml") => Some(format!(
             "warning: {} does not use fn-config.yaml: add it under `generators:` to render the vault",
+            shown.display()
+        )),
+        "fn-config.yaml"
+            if text
+                .lines()
+                .any(|l| l.trim_start().starts_with("config.kubernetes.io/function:")) =>
+        {
+            Some(format!(
+                "warning: {} has a `config.kubernetes.io/function` annotation: `kubectl kustomize` skips such a generator and renders nothing (exit 0); remove the annotation to run kubevault as the legacy exec plugin (`kubevault install-plugin`)",
+                shown.display()
+            ))
+        }
+        "Kptfile" if !text.contains("kubevault") => Some(format!(
+            "warning: {} has no kubevault mutator: add `- exec: kubevault` with `configPath: fn-config.yaml` under `pipeline.mutators` for `kpt fn render`",
             shown.display()
         )),
         _ => None,

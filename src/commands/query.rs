@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::pipeline::{CheckedVault, check_vault};
 use crate::render::RenderSettings;
 use crate::report::Report;
-use crate::source::VaultSource;
+use crate::source::{Decryption, VaultSource};
 use crate::vault::Secret;
 use crate::vault::model::Vault;
 use crate::vault::names::secret_name;
@@ -24,7 +24,10 @@ pub fn load(vault: &VaultDirArg, cwd: &Path) -> Result<CheckedVault, Report> {
         create_namespace: false,
         generator: "kubevault".into(),
     };
-    let source = VaultSource::from_args(&vault.vault_dir, vault.age_key_file.as_deref(), cwd);
+    let mut source = VaultSource::from_args(&vault.vault_dir, vault.age_key_file.as_deref(), cwd);
+    source.decryption = Decryption::Never;
+    // Names, keys and access never depend on a value (SPEC §9): never decrypt here, so the
+    // answer is the same with or without the private key.
     let checked = check_vault(&source, &settings);
     if !checked.diags.has_errors() {
         return Ok(checked);

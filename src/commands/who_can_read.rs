@@ -20,7 +20,11 @@ pub fn run(args: &WhoCanReadArgs, cwd: &Path, paint: Paint) -> Report {
         Ok(c) => c,
         Err(report) => return report,
     };
-    match explain(&checked.vault, &args.identity, paint) {
+    let explained = match args.format {
+        crate::cli::Format::Text => explain(&checked.vault, &args.identity, paint),
+        crate::cli::Format::Json => explain_json(&checked.vault, &args.identity),
+    };
+    match explained {
         Ok(stdout) => Report {
             stdout: vec![stdout],
             messages: Vec::new(),
@@ -28,6 +32,43 @@ pub fn run(args: &WhoCanReadArgs, cwd: &Path, paint: Paint) -> Report {
         },
         Err(message) => failure(vec![message]),
     }
+}
+
+/// The explanation as JSON: `{"identity", "name", "file", "allowed": [{"user", "file", "line",
+/// "rule"}], "denied": [...], "deniedByDefault": [users]}`; pure.
+pub fn explain_json(vault: &Vault, identity: &str) -> Result<String, String> {
+    let secret = find_secret(vault, identity)?;
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    let mut unmatched = Vec::new();
+    for user in &vault.users {
+        match deciding_rule(&user.rules, &secret.identity) {
+            Some(rule) => {
+                let bang = if rule.allow { "" } else { "!" };
+                let row = serde_json::json!({
+                    "user": user.name,
+                    "file": user.source,
+                    "line": rule.line,
+                    "rule": format!("{bang}{}", rule.pattern),
+                });
+                if rule.allow {
+                    allowed.push(row);
+                } else {
+                    denied.push(row);
+                }
+            }
+            None => unmatched.push(user.name.as_str()),
+        }
+    }
+    let doc = serde_json::json!({
+        "identity": secret.identity,
+        "name": secret.name,
+        "file": secret.source,
+        "allowed": allowed,
+        "denied": denied,
+        "deniedByDefault": unmatched,
+    });
+    Ok(serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n")
 }
 
 /// The explanation for one identity; pure. `Err` when no secret has that identity.

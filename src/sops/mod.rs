@@ -16,6 +16,7 @@
 //! one YAML document at a time, so multi-document SOPS files (whose MAC spans documents) fail the
 //! MAC check.
 
+mod binary;
 pub mod creation;
 mod document;
 mod error;
@@ -29,6 +30,7 @@ mod write;
 
 use zeroize::Zeroize;
 
+pub use binary::{binary_text, is_binary_format, keys_only};
 pub use error::SopsError;
 pub use keys::{Identities, default_key_file, load_identities};
 pub use seal::{check_recipient, random_fill};

@@ -46,15 +46,31 @@ pub struct Vault {
     pub secrets: Vec<Secret>,
     /// Users, sorted by name.
     pub users: Vec<User>,
-    /// Identities of kvstore files that failed to parse (already reported as errors): a rule
-    /// matching one of them is not "a rule that matches nothing".
+    /// Identities of kvstore files that failed to parse or were dropped after a name clash
+    /// (already reported as errors): a rule matching one of them is not "a rule that matches
+    /// nothing".
     pub unparsed: Vec<String>,
     /// `metadata.yaml` as far as it is valid (empty when the vault has none).
     pub metadata: SecretMetadata,
+    /// Sources (`kvstore/...`) of SOPS-encrypted files read without a key: their keys come from
+    /// the clear-text key names, their values are unknown (empty), their MAC was not checked.
+    pub undecrypted: Vec<String>,
+    /// Sources of SOPS binary-format files read without a key: even their key names are inside
+    /// the ciphertext, so their Secrets' keys are unknown.
+    pub keys_unknown: Vec<String>,
+}
+
+/// What a [`Decryptor`] made of a SOPS document.
+pub enum Decrypted {
+    /// The plain tree: values decrypted, MAC verified.
+    Plain(Node),
+    /// Not decrypted (no key, or a read-only question): the document's clear-text key names with
+    /// every encrypted value blanked, for everything that does not depend on values.
+    KeysOnly(Node),
 }
 
 /// Decrypts a SOPS document into a plain mapping; the error names line and key, never a value.
-pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Node, secret_file::FileProblem> + Sync);
+pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Decrypted, secret_file::FileProblem> + Sync);
 
 /// Builds the model from files read from disk. `namespace` only fills `resourceRef`s.
 pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
@@ -88,6 +104,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 &file.rel,
                 format!("same secret identity {identity:?} as {first}"),
             ));
+            vault.unparsed.push(identity);
             continue;
         }
         if !is_dns1123_subdomain(&name) {
@@ -98,6 +115,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                      at most 253 of a-z, 0-9 and '-', starting and ending with a letter or digit"
                 ),
             ));
+            vault.unparsed.push(identity);
             continue;
         }
         if let Some(first) = by_name.insert(name.clone(), &file.rel) {
@@ -105,6 +123,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 &file.rel,
                 format!("same Secret name {name:?} as {first}"),
             ));
+            vault.unparsed.push(identity);
             continue;
         }
         candidates.push((identity, name, file));
@@ -116,7 +135,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
         let (parsed, warnings) = parse_secret(file, decrypt);
         let shape = meta.shape(identity);
         let problems = match &parsed {
-            Ok(data) => check_shape(&shape, data, &file.rel),
+            Ok((data, read)) => check_shape(&shape, data, *read, &file.rel),
             Err(_) => Vec::new(),
         };
         (parsed, warnings, shape, problems)
@@ -138,8 +157,16 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             );
         }
         match parsed {
-            Ok(data) => {
-                if data.is_empty() {
+            Ok((data, read)) => {
+                match read {
+                    Read::Decrypted => {}
+                    Read::KeysOnly => vault.undecrypted.push(file.rel.clone()),
+                    Read::KeysUnknown => {
+                        vault.undecrypted.push(file.rel.clone());
+                        vault.keys_unknown.push(file.rel.clone());
+                    }
+                }
+                if data.is_empty() && read != Read::KeysUnknown {
                     diags.push(
                         Diagnostic::warning(&file.rel, "no keys: the Secret has no data")
                             .about(resource.clone()),
@@ -220,9 +247,27 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     (vault, diags)
 }
 
-/// A secret's data against its shape: the keys its type needs, and its values where readable.
-fn check_shape(shape: &Shape, data: &SecretData, source: &str) -> Vec<metadata::SecretProblem> {
-    if shape.is_plain() {
+/// How much of a secret file could be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    /// Plain, or decrypted: keys and values.
+    Decrypted,
+    /// Encrypted and not decrypted: keys, no values.
+    KeysOnly,
+    /// A binary-format SOPS file not decrypted: neither keys nor values.
+    KeysUnknown,
+}
+
+/// A secret's data against its shape: the keys its type needs, and its values where readable
+/// (not for an encrypted file read without a key; nothing for a binary-format one, whose keys
+/// are unknown too).
+fn check_shape(
+    shape: &Shape,
+    data: &SecretData,
+    read: Read,
+    source: &str,
+) -> Vec<metadata::SecretProblem> {
+    if shape.is_plain() || read == Read::KeysUnknown {
         return Vec::new();
     }
     let keys: Vec<&str> = data.keys().map(String::as_str).collect();
@@ -232,14 +277,19 @@ fn check_shape(shape: &Shape, data: &SecretData, source: &str) -> Vec<metadata::
     metadata::check_secret(
         shape,
         &keys,
-        &|key| data.get(key).map(|v| (v.0.as_slice(), 0)),
+        &|key| {
+            data.get(key)
+                .filter(|_| read == Read::Decrypted)
+                .map(|v| (v.0.as_slice(), 0))
+        },
         own,
     )
 }
 
-/// A secret file's data (or its problems), and the warnings about it.
+/// A secret file's data and how much of it could be read (or its problems), and the warnings
+/// about it.
 type ParsedSecret = (
-    Result<SecretData, Vec<secret_file::FileProblem>>,
+    Result<(SecretData, Read), Vec<secret_file::FileProblem>>,
     Vec<secret_file::FileProblem>,
 );
 
@@ -249,19 +299,65 @@ fn parse_secret(file: &VaultFile, decrypt: Decryptor) -> ParsedSecret {
         Err(problems) => return (Err(problems), Vec::new()),
     };
     let data = match parsed {
-        Parsed::Plain(data) => Ok(data),
-        Parsed::Encrypted(doc) => match decrypt(&doc) {
-            Ok(mut plain) => {
-                let data = secret_file::data_from_mapping(&plain);
-                // The decrypted tree held plaintext; the values now live in self-wiping
-                // SecretValues.
-                crate::sops::wipe(&mut plain);
-                data
-            }
-            Err(problem) => Err(vec![problem]),
-        },
+        Parsed::Plain(data) => Ok((data, Read::Decrypted)),
+        Parsed::Encrypted(doc) => decrypt_secret(file, &doc, decrypt),
     };
     (data, warnings)
+}
+
+/// An encrypted secret file's data: decrypted, or its key names only (see [`Decrypted`]); a
+/// sops binary-format file is read as the secret file it holds.
+fn decrypt_secret(
+    file: &VaultFile,
+    doc: &Node,
+    decrypt: Decryptor,
+) -> Result<(SecretData, Read), Vec<secret_file::FileProblem>> {
+    let binary = crate::sops::is_binary_format(&file.rel, &file.bytes, doc);
+    match decrypt(doc).map_err(|problem| vec![problem])? {
+        Decrypted::KeysOnly(_) if binary => Ok((SecretData::new(), Read::KeysUnknown)),
+        Decrypted::KeysOnly(keys) => {
+            secret_file::data_from_mapping(&keys).map(|data| (data, Read::KeysOnly))
+        }
+        Decrypted::Plain(mut plain) if binary => {
+            // sops stored the whole plaintext file as the one value `data`: read that text as
+            // the secret file it was before encryption.
+            let parsed =
+                crate::sops::binary_text(&plain).map(|text| secret_file::parse(text.as_bytes()));
+            crate::sops::wipe(&mut plain);
+            match parsed {
+                Some(Ok(Parsed::Plain(data))) => Ok((data, Read::Decrypted)),
+                Some(Ok(Parsed::Encrypted(_))) => Err(vec![secret_file::FileProblem {
+                    line: 0,
+                    message: "a sops binary-format file that holds another SOPS file".into(),
+                }]),
+                Some(Err(problems)) => Err(problems
+                    .into_iter()
+                    .map(|p| secret_file::FileProblem {
+                        line: 0,
+                        message: match p.line {
+                            0 => {
+                                format!("{} (in the decrypted sops binary-format file)", p.message)
+                            }
+                            line => format!(
+                                "{} (line {line} of the decrypted sops binary-format file)",
+                                p.message
+                            ),
+                        },
+                    })
+                    .collect()),
+                None => Err(vec![secret_file::FileProblem {
+                    line: 0,
+                    message: "sops binary-format file: `data` is not a text value".into(),
+                }]),
+            }
+        }
+        Decrypted::Plain(mut plain) => {
+            let data = secret_file::data_from_mapping(&plain);
+            // The decrypted tree held plaintext; the values now live in self-wiping SecretValues.
+            crate::sops::wipe(&mut plain);
+            data.map(|data| (data, Read::Decrypted))
+        }
+    }
 }
 
 /// Vault files from `(relative path, text)` pairs, for unit tests of the pure core.
@@ -291,7 +387,7 @@ mod tests {
         test_files(kv, ac)
     }
 
-    fn no_sops(_: &Node) -> Result<Node, secret_file::FileProblem> {
+    fn no_sops(_: &Node) -> Result<Decrypted, secret_file::FileProblem> {
         Err(secret_file::FileProblem {
             line: 0,
             message: "no keys".into(),

@@ -42,10 +42,16 @@ pub fn tool(name: &str, test: &str) -> Option<PathBuf> {
     found
 }
 
-/// Skips a test with a loud message, or fails it under CI.
+/// Skips a test with a loud message, or fails it under CI. The message is written to the
+/// stderr handle directly, not with `eprintln!`, which the test harness captures and hides for
+/// passing tests: a skip shows in plain `cargo test` output.
 pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
     assert!(!in_ci(), "{test}: {why}, and CI=true: refusing to skip");
-    eprintln!("\n!!!!!!!! SKIPPED {test}: {why} (this would fail under CI=true) !!!!!!!!\n");
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!!!!!!! SKIPPED {test}: {why} (this would fail under CI=true) !!!!!!!!\n"
+    );
 }
 
 /// PATH with the kubevault binary's directory first, so `exec: kubevault` finds it.

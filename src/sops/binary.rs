@@ -1,0 +1,125 @@
+//! SOPS's binary format, and reading an encrypted file's clear-text structure without a key.
+//!
+//! `sops encrypt -i` on a file whose name has no `.yaml`/`.yml`/`.json`/`.env`/`.ini` extension
+//! uses sops' *binary* store: the whole plaintext file becomes the one string value `data` of a
+//! JSON document next to the `sops` metadata. Such a file must render as the secret file it was
+//! before encryption, so [`is_binary_format`] recognises it (by name and shape, as sops decides
+//! by the name) and [`binary_text`] gives the decrypted text back. [`keys_only`] is what commands
+//! that never need a value (SPEC §9) read instead of decrypting.
+
+use crate::yaml::{Node, Value};
+
+/// Extensions for which sops picks a structured store, never the binary one.
+const STRUCTURED: [&str; 5] = [".yaml", ".yml", ".json", ".env", ".ini"];
+
+/// True when an encrypted secret file is in sops' binary format: a JSON document (sops writes
+/// the binary store as JSON) holding exactly `data` and `sops`, in a file whose name sops would
+/// not give a structured store.
+pub fn is_binary_format(rel: &str, bytes: &[u8], doc: &Node) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if STRUCTURED.iter().any(|ext| name.ends_with(ext)) {
+        return false;
+    }
+    let json = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{');
+    let Some(entries) = doc.as_map() else {
+        return false;
+    };
+    json && entries.len() == 2
+        && entries.iter().any(|(k, _)| k.as_str() == Some("data"))
+        && entries.iter().any(|(k, _)| k.as_str() == Some("sops"))
+}
+
+/// The plaintext of a decrypted binary-format document: its `data` string.
+pub fn binary_text(plain: &Node) -> Option<&str> {
+    match &plain.get("data")?.value {
+        Value::Scalar { text, .. } if plain.get("data")?.tag.is_none() => Some(text),
+        _ => None,
+    }
+}
+
+/// An encrypted document without decrypting it: every entry but `sops`, each encrypted value
+/// (`ENC[...]`) replaced by an empty string. Key names, nesting, tags and values sops left in
+/// clear stay as they are, so every check that does not depend on a value gives the same answer
+/// as on the decrypted tree.
+pub fn keys_only(doc: &Node) -> Node {
+    fn blank(node: &Node) -> Node {
+        let value = match &node.value {
+            Value::Scalar { text, .. } if text.starts_with("ENC[") => Value::Scalar {
+                text: String::new(),
+                style: crate::yaml::Style::Str,
+            },
+            Value::Scalar { .. } => node.value.clone(),
+            Value::Seq(items) => Value::Seq(items.iter().map(blank).collect()),
+            Value::Map(entries) => {
+                Value::Map(entries.iter().map(|(k, v)| (k.clone(), blank(v))).collect())
+            }
+        };
+        Node {
+            value,
+            tag: node.tag.clone(),
+            line: node.line,
+        }
+    }
+    let entries = doc
+        .as_map()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != Some("sops"))
+                .map(|(k, v)| (k.clone(), blank(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Node {
+        value: Value::Map(entries),
+        tag: doc.tag.clone(),
+        line: doc.line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_stream};
+
+    fn doc(text: &str) -> Node {
+        parse_stream(text, &Limits::default()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn binary_format_is_told_by_name_and_shape() {
+        let json = "{\n\t\"data\": \"ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\",\n\t\"sops\": {\"mac\": \"m\"}\n}\n";
+        let table = [
+            ("kvstore/shared/tls", json, true),
+            ("kvstore/shared/tls.txt", json, true),
+            ("kvstore/shared/tls.json", json, false),
+            ("kvstore/shared/tls.yaml", json, false),
+            ("kvstore/a", "data: ENC[x]\nsops:\n  mac: m\n", false),
+            (
+                "kvstore/a",
+                "{\"data\": \"ENC[x]\", \"other\": \"ENC[y]\", \"sops\": {\"mac\": \"m\"}}",
+                false,
+            ),
+        ];
+        for (rel, text, want) in table {
+            assert_eq!(
+                is_binary_format(rel, text.as_bytes(), &doc(text)),
+                want,
+                "{rel} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_only_blanks_encrypted_values_and_drops_sops() {
+        let d = doc("a: ENC[AES256_GCM,data:x]\nb_unencrypted: clear\nsops:\n  mac: m\n");
+        let k = keys_only(&d);
+        let entries = k.as_map().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].1.as_str(), Some(""));
+        assert_eq!(entries[1].1.as_str(), Some("clear"));
+    }
+}
