@@ -88,6 +88,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
             Ok(commands::eso::store(&args, &input))
         }
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
+        (Some(Command::AuditPolicy(args)), _) => Ok(commands::review::run_audit_policy(&args)),
+        (Some(Command::Audit(args)), _) => Ok(commands::review::run_audit(&args, &cwd)),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();

@@ -43,6 +43,11 @@ pub enum Command {
     /// Install this binary as the legacy kustomize exec plugin
     /// (`<plugin home>/kubevault.dev/v1alpha1/kubevault/KubeVault`).
     InstallPlugin(InstallPluginArgs),
+    /// Print an audit.k8s.io/v1 Policy that records every request on the vault namespace's
+    /// Secrets, ServiceAccounts, Roles and RoleBindings at Metadata level.
+    AuditPolicy(AuditPolicyArgs),
+    /// Who read which vault secret, and when, from API-server audit logs.
+    Audit(AuditArgs),
 }
 
 /// `kubevault install` arguments.
@@ -191,4 +196,49 @@ pub struct ExternalSecretArgs {
     /// How often ESO refreshes the Secret (a Go duration: `1h`, `15m`, `1h30m`; `0` never).
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub refresh: String,
+}
+
+/// Output format of `kubevault audit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Tables: requests, then denied attempts, then what was read.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// `kubevault audit-policy` flags.
+#[derive(Debug, Args)]
+pub struct AuditPolicyArgs {
+    /// The vault namespace.
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+}
+
+/// `kubevault audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// API-server audit logs (JSON lines; `.gz` too, recognised by content); none or `-`: stdin.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Where the vault is (its current rules decide what is flagged).
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// The vault namespace.
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Only events since then: a duration back from now (`30m`, `24h`, `7d`, `2w`), a date
+    /// (`2026-12-01`) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this requester: a vault user or a full user name (`system:admin`).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only this secret: an identity, a Secret name or a glob over identities
+    /// (`production/**`); list/watch of the whole namespace are shown too.
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AuditFormat,
 }

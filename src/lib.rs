@@ -13,6 +13,7 @@ pub mod krm;
 pub mod limits;
 pub mod par;
 pub mod render;
+pub mod review;
 pub mod sops;
 pub mod vault;
 pub mod yaml;

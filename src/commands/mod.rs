@@ -9,4 +9,5 @@ pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod review;
 pub mod who_can_read;
