@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
         (Some(Command::ExternalSecret(args)), _) => Ok(commands::eso::external_secret(&args, &cwd)),
         (Some(Command::AuditPolicy(args)), _) => Ok(commands::review::run_audit_policy(&args)),
         (Some(Command::Audit(args)), _) => Ok(commands::review::run_audit(&args, &cwd)),
+        (Some(Command::Diff(args)), _) => Ok(commands::review::run_diff(&args, &cwd)),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();

@@ -48,6 +48,9 @@ pub enum Command {
     AuditPolicy(AuditPolicyArgs),
     /// Who read which vault secret, and when, from API-server audit logs.
     Audit(AuditArgs),
+    /// What a change does to the vault: who gains and loses which secret (with the deciding
+    /// rule), secrets and keys added, removed, renamed or changed, users added or removed.
+    Diff(DiffArgs),
 }
 
 /// `kubevault install` arguments.
@@ -241,4 +244,37 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: AuditFormat,
+}
+
+/// Output format of `kubevault diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Text,
+    /// For a pull-request comment: a summary table, gains and losses per user, secret changes.
+    Markdown,
+    /// One JSON document with every change.
+    Json,
+}
+
+/// `kubevault diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old vault: a vault directory, or `git:REV` (the vault directory as it is at that
+    /// revision, read from git objects).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new vault, the same way [default: the vault directory as it is now].
+    #[arg(value_name = "NEW")]
+    pub new: Option<String>,
+    /// The vault directory: the default NEW, and where `git:REV` finds the vault in the
+    /// repository; plus an age key to compare encrypted values by plaintext (optional).
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Exit 3 when any user gains access to a secret (a review gate for CI).
+    #[arg(long)]
+    pub fail_on_gain: bool,
 }

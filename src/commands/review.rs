@@ -5,13 +5,21 @@ use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
 
 use crate::app::{Report, VaultSource};
-use crate::cli::{AuditArgs, AuditFormat, AuditPolicyArgs};
+use sha2::Digest;
+
+use crate::cli::{AuditArgs, AuditFormat, AuditPolicyArgs, DiffArgs, DiffFormat};
+use crate::diag::Diagnostics;
 use crate::exit::Exit;
 use crate::review::audit::{self, Filter, Tally};
+use crate::review::diff::{self, Side};
+use crate::review::diff_format;
 use crate::review::load::{Reviewed, with_read};
 use crate::review::{audit_policy, time};
+use crate::sops;
 use crate::vault::names::is_dns1123_label;
+use crate::vault::source::read_tree;
 use crate::vault::walk::read_vault;
+use crate::vault::walk::{Budget, VaultFiles};
 
 use super::query::failure;
 
@@ -150,5 +158,161 @@ fn feed(input: impl Read, tally: &mut Tally<'_>) -> std::io::Result<()> {
         audit::for_each_line(inflated, |line| tally.line(line))
     } else {
         audit::for_each_line(reader, |line| tally.line(line))
+    }
+}
+
+/// One side of a diff as read: label, files, reading problems and `metadata.yaml`.
+struct SideRead {
+    label: String,
+    files: VaultFiles,
+    diags: Diagnostics,
+    metadata: Option<Vec<u8>>,
+}
+
+fn read_side(spec: &str, vault_dir: &Path, cwd: &Path) -> Result<SideRead, String> {
+    if let Some(rev) = spec.strip_prefix("git:") {
+        let tree = crate::review::git::read_rev(cwd, vault_dir, rev)?;
+        let label = tree.shown.clone();
+        let metadata = tree.file("metadata.yaml").map(<[u8]>::to_vec);
+        let (files, diags) = read_tree(tree, Budget::default());
+        return Ok(SideRead {
+            label,
+            files,
+            diags,
+            metadata,
+        });
+    }
+    let dir = crate::config::normalize(&cwd.join(spec));
+    let (files, diags) = read_vault(&dir);
+    Ok(SideRead {
+        label: spec.to_string(),
+        files,
+        diags,
+        metadata: read_metadata(&dir),
+    })
+}
+
+/// `metadata.yaml` at the vault root: only a regular file, never through a symlink, opened
+/// without blocking, at most 1 MiB.
+fn read_metadata(dir: &Path) -> Option<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags())
+        .open(dir.join("metadata.yaml"))
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > crate::limits::MAX_FILE_BYTES as u64 {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(crate::limits::MAX_FILE_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}
+
+fn libc_flags() -> i32 {
+    (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY)
+        .bits() as i32
+}
+
+/// Runs `kubevault diff`.
+pub fn run_diff(args: &DiffArgs, cwd: &Path) -> Report {
+    let new_spec = args
+        .new
+        .clone()
+        .unwrap_or_else(|| args.vault.vault_dir.display().to_string());
+    let namespace = crate::config::DEFAULT_NAMESPACE;
+    let mut sides = Vec::new();
+    let mut errors = Vec::new();
+    for (what, spec) in [("OLD", args.old.as_str()), ("NEW", new_spec.as_str())] {
+        match read_side(spec, &args.vault.vault_dir, cwd) {
+            Ok(read) => {
+                let reviewed = with_read(&read.files, read.diags, namespace);
+                for e in reviewed.errors() {
+                    errors.push(format!("{what} {}: {e}", read.label));
+                }
+                sides.push((read.label, read.files, read.metadata, reviewed));
+            }
+            Err(message) => errors.push(format!("error: {what}: {message}")),
+        }
+    }
+    if !errors.is_empty() {
+        errors.push(
+            "error: both vaults must be valid to compare them (`kubevault check` lists every problem)"
+                .into(),
+        );
+        return failure(errors);
+    }
+    let mut messages = Vec::new();
+    let any_encrypted = sides.iter().any(|(_, files, ..)| {
+        files
+            .kvstore
+            .iter()
+            .any(|f| f.bytes.starts_with(b"sops:") || f.bytes.windows(6).any(|w| w == b"\nsops:"))
+    });
+    // The key is needed only to compare plaintext; without one, ciphertext is compared.
+    let identities = if any_encrypted {
+        match sops::load_identities(args.vault.age_key_file.as_deref(), &|k| {
+            std::env::var(k).ok()
+        }) {
+            Ok(ids) => Some(ids),
+            Err(e) => {
+                messages.push(format!(
+                    "warning: cannot load age keys ({e}): encrypted values are compared by ciphertext"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let built: Vec<Side> = sides
+        .iter()
+        .map(|(label, files, metadata, reviewed)| {
+            let (keys, sealed) = diff::fingerprints(&reviewed.vault, files, identities.as_ref());
+            if !sealed.is_empty() && any_encrypted {
+                messages.push(format!(
+                    "note: {label}: {}: values compared by ciphertext",
+                    plural_files(sealed.len())
+                ));
+            }
+            Side {
+                label: label.clone(),
+                vault: &reviewed.vault,
+                grants: &reviewed.grants,
+                keys,
+                shapes: Default::default(),
+                metadata: metadata.as_deref().map(|m| sha2::Sha256::digest(m).into()),
+            }
+        })
+        .collect();
+    let d = diff::diff(&built[0], &built[1]);
+    let stdout = match args.format {
+        DiffFormat::Text => diff_format::text(&d),
+        DiffFormat::Markdown => diff_format::markdown(&d),
+        DiffFormat::Json => diff_format::json(&d),
+    };
+    let mut exit = Exit::Success;
+    if args.fail_on_gain && d.gains() > 0 {
+        messages.push(format!(
+            "error: {} (user × secret) access gains, and --fail-on-gain was given",
+            d.gains()
+        ));
+        exit = Exit::AccessGained;
+    }
+    Report {
+        stdout: vec![stdout],
+        messages,
+        exit,
+    }
+}
+
+fn plural_files(n: usize) -> String {
+    if n == 1 {
+        "1 encrypted file no key opens".into()
+    } else {
+        format!("{n} encrypted files no key opens")
     }
 }

@@ -5,5 +5,8 @@
 
 pub mod audit;
 pub mod audit_policy;
+pub mod diff;
+pub mod diff_format;
+pub mod git;
 pub mod load;
 pub mod time;
