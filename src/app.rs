@@ -91,6 +91,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Report> {
         (Some(Command::AuditPolicy(args)), _) => Ok(commands::review::run_audit_policy(&args)),
         (Some(Command::Audit(args)), _) => Ok(commands::review::run_audit(&args, &cwd)),
         (Some(Command::Diff(args)), _) => Ok(commands::review::run_diff(&args, &cwd)),
+        (
+            Some(
+                command @ (Command::Set(_)
+                | Command::Unset(_)
+                | Command::Rm(_)
+                | Command::Edit(_)
+                | Command::Encrypt(_)
+                | Command::Rekey(_)
+                | Command::WhoCanDecrypt(_)
+                | Command::Show(_)),
+            ),
+            _,
+        ) => commands::author::run(command, &cwd),
         (None, Some(config_file)) => legacy_plugin(&config_file, &cwd),
         (None, None) => {
             let stdin = std::io::stdin();
@@ -123,6 +136,9 @@ pub struct VaultSource {
     pub dir: PathBuf,
     /// An extra age key file (`spec.decryption.ageKeyFile`), besides sops' own lookup.
     pub age_key_file: Option<PathBuf>,
+    /// Plaintext secret files are errors (`spec.requireEncryption`, `check
+    /// --require-encryption`; `requireEncryption` in metadata.yaml counts too).
+    pub require_encryption: bool,
 }
 
 impl VaultSource {
@@ -131,6 +147,7 @@ impl VaultSource {
         VaultSource {
             dir: config::normalize(&cwd.join(vault_dir)),
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
+            require_encryption: false,
         }
     }
 }
@@ -138,6 +155,11 @@ impl VaultSource {
 /// Reads and checks a vault without rendering: the model and every problem found.
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
+    if source.require_encryption
+        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+    {
+        diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
     // Keys are looked up once, and only when an encrypted file needs them.
     let identities: OnceLock<Result<Identities, String>> = OnceLock::new();
     let decrypt = |doc: &Node| {
@@ -411,6 +433,7 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
     VaultSource {
         dir: cfg.resolved_vault_dir(cwd),
         age_key_file: cfg.resolved_age_key_file(cwd),
+        require_encryption: cfg.require_encryption,
     }
 }
 

@@ -43,6 +43,22 @@ pub enum Command {
     /// Install this binary as the legacy kustomize exec plugin
     /// (`<plugin home>/kubevault.dev/v1alpha1/kubevault/KubeVault`).
     InstallPlugin(InstallPluginArgs),
+    /// Create or update a secret file: KEY=VALUE, KEY=@FILE, KEY=- (stdin), KEY=%random[:N].
+    Set(SetArgs),
+    /// Remove keys from a secret file.
+    Unset(UnsetArgs),
+    /// Remove a secret file (warns about access rules that then match nothing).
+    Rm(RmArgs),
+    /// Edit a secret file decrypted in $EDITOR; re-encrypted on save.
+    Edit(EditArgs),
+    /// Encrypt plaintext secret files in place, as their .sops.yaml creation rule says.
+    Encrypt(EncryptArgs),
+    /// Re-wrap data keys for the recipients the creation rules name now (--rotate: new data key).
+    Rekey(RekeyArgs),
+    /// The age recipients of each encrypted file, and the files a recipient can open.
+    WhoCanDecrypt(WhoCanDecryptArgs),
+    /// Print one secret file decrypted (refuses a terminal without --force).
+    Show(ShowArgs),
     /// Print an audit.k8s.io/v1 Policy that records every request on the vault namespace's
     /// Secrets, ServiceAccounts, Roles and RoleBindings at Metadata level.
     AuditPolicy(AuditPolicyArgs),
@@ -51,6 +67,108 @@ pub enum Command {
     /// What a change does to the vault: who gains and loses which secret (with the deciding
     /// rule), secrets and keys added, removed, renamed or changed, users added or removed.
     Diff(DiffArgs),
+}
+
+/// `kubevault set` arguments.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The secret identity: its path under `kvstore/` without `.yaml`.
+    pub identity: String,
+    /// `KEY=VALUE`, `KEY=@FILE`, `KEY=-` (stdin) or `KEY=%random[:N]` (N characters, default
+    /// 32, from the OS CSPRNG); `@@…`/`%%…` for a literal leading `@`/`%`.
+    #[arg(value_name = "KEY=VALUE", required = true)]
+    pub assignments: Vec<String>,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Write a new file in clear text even though no .sops.yaml creation rule covers it.
+    #[arg(long)]
+    pub plaintext: bool,
+}
+
+/// `kubevault unset` arguments.
+#[derive(Debug, Args)]
+pub struct UnsetArgs {
+    /// The secret identity.
+    pub identity: String,
+    /// The keys to remove.
+    #[arg(value_name = "KEY", required = true)]
+    pub keys: Vec<String>,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault rm` arguments.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The secret identity.
+    pub identity: String,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault edit` arguments.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The secret identity (created when a creation rule covers it).
+    pub identity: String,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault encrypt` arguments.
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// Files or folders under kvstore/ [default: every plaintext file a creation rule covers].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault rekey` arguments.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Files or folders under kvstore/ [default: every encrypted file].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also draw a fresh data key and re-encrypt every value (after a key leaked).
+    #[arg(long)]
+    pub rotate: bool,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault who-can-decrypt` arguments.
+#[derive(Debug, Args)]
+pub struct WhoCanDecryptArgs {
+    /// A secret identity, or an age recipient (`age1…`) to list the files it opens
+    /// [default: every file].
+    pub which: Option<String>,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+}
+
+/// `kubevault show` arguments.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The secret identity.
+    pub identity: String,
+    /// Print only this key's value (raw; binary values base64-encoded).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Print to a terminal too.
+    #[arg(long)]
+    pub force: bool,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
 }
 
 /// `kubevault install` arguments.
@@ -138,6 +256,10 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// Make every plaintext secret file an error (also `requireEncryption: true` in
+    /// vault/metadata.yaml).
+    #[arg(long)]
+    pub require_encryption: bool,
 }
 
 /// `kubevault can-read` arguments.

@@ -35,6 +35,8 @@ pub struct FunctionConfig {
     /// Where relative paths resolve under `kpt fn render`: the package path plus the config
     /// file's own directory, from kpt's annotations. `None` elsewhere (use the working directory).
     pub package_dir: Option<PathBuf>,
+    /// `spec.requireEncryption` (`data.requireEncryption`): plaintext secret files are errors.
+    pub require_encryption: bool,
 }
 
 impl FunctionConfig {
@@ -121,6 +123,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         create_namespace: false,
         age_key_file: None,
         package_dir: package_dir(node),
+        require_encryption: false,
     };
     match node.get(body_key) {
         None => {}
@@ -145,6 +148,10 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
                         },
                         "createNamespace" => match parse_bool(v, typed) {
                             Some(b) => cfg.create_namespace = b,
+                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
+                        },
+                        "requireEncryption" => match parse_bool(v, typed) {
+                            Some(b) => cfg.require_encryption = b,
                             None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
                         },
                         "ageKeyFile" if !typed => match v.as_str().filter(|s| !s.is_empty()) {

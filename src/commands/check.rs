@@ -20,12 +20,21 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
         create_namespace: false,
         generator: "kubevault".into(),
     };
-    let source = VaultSource::from_args(
+    let mut source = VaultSource::from_args(
         &args.vault.vault_dir,
         args.vault.age_key_file.as_deref(),
         cwd,
     );
-    let checked = check_vault(&source, &settings);
+    source.require_encryption = args.require_encryption;
+    let mut checked = check_vault(&source, &settings);
+    // Recipients are public: compared with the creation rules without any key.
+    let (files, _) = crate::vault::walk::read_vault(&source.dir);
+    checked
+        .diags
+        .extend(crate::vault::encryption::recipient_drift(
+            &source.dir,
+            &files.kvstore,
+        ));
     report(&checked, args.format, args.strict)
 }
 

@@ -3,6 +3,7 @@
 //! binary for orchestrators. Each builds on the core's model and rule evaluation and returns an
 //! [`crate::app::Report`] for `main` to print.
 
+pub mod author;
 pub mod can_read;
 pub mod check;
 pub mod eso;

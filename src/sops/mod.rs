@@ -16,16 +16,22 @@
 //! one YAML document at a time, so multi-document SOPS files (whose MAC spans documents) fail the
 //! MAC check.
 
+pub mod creation;
+mod document;
 mod error;
 mod format;
 mod keys;
 mod metadata;
+mod seal;
 mod tree;
+mod write;
 
 use zeroize::Zeroize;
 
 pub use error::SopsError;
 pub use keys::{Identities, default_key_file, load_identities};
+pub use seal::{check_recipient, random_fill};
+pub use write::{Encryption, Opened, SOPS_VERSION, WriteError, now_rfc3339, recipients};
 
 use crate::yaml::{Node, Value};
 use format::ValueType;

@@ -3,6 +3,7 @@
 //! ([`access`]). Everything but `walk` is pure.
 
 pub mod access;
+pub mod encryption;
 mod flat_secret;
 pub mod model;
 pub mod names;

@@ -1,0 +1,197 @@
+//! `kubevault encrypt` and `kubevault rekey`: whole-tree encryption and key changes.
+//!
+//! `encrypt [PATH...]` encrypts plaintext secret files in place for the recipients and value rules
+//! of the creation rule that covers each (default: every plaintext file under kvstore/ that a rule
+//! covers), keeping each value's text as written (`0080`, `1.10`, `on` stay strings). `rekey
+//! [PATH...]` re-wraps each encrypted file's data key for the recipients its creation rule names
+//! now (sops `updatekeys` for the whole tree; values, MAC and `lastmodified` stay, stanzas of
+//! recipients that stay are kept byte for byte); `--rotate` also draws a fresh data key and
+//! re-encrypts every value. Files are processed on every core; each is written atomically.
+
+use std::path::{Path, PathBuf};
+
+use super::{Target, encryption_of, files_under, open_file, report};
+use crate::app::Report;
+use crate::exit::Exit;
+use crate::par::par_map;
+
+/// What happened to one file.
+enum Outcome {
+    Written(String),
+    Skipped(String),
+    Failed(String),
+}
+
+fn finish(outcomes: Vec<Outcome>, verb: &str) -> Report {
+    let mut messages = Vec::new();
+    let (mut written, mut failed) = (0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Written(line) => {
+                written += 1;
+                messages.push(line);
+            }
+            Outcome::Skipped(line) => messages.push(line),
+            Outcome::Failed(line) => {
+                failed += 1;
+                messages.push(format!("error: {line}"));
+            }
+        }
+    }
+    messages.push(format!(
+        "{verb} {written} file{}{}",
+        if written == 1 { "" } else { "s" },
+        if failed > 0 {
+            format!(", {failed} failed (left unchanged)")
+        } else {
+            String::new()
+        }
+    ));
+    report(
+        messages,
+        if failed > 0 {
+            Exit::Failure
+        } else {
+            Exit::Success
+        },
+    )
+}
+
+/// Runs `kubevault encrypt`.
+pub fn encrypt(target: &mut Target, paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Report> {
+    let files = files_under(target, paths, cwd)?;
+    let explicit = !paths.is_empty();
+    let mut jobs = Vec::new();
+    for rel in files {
+        jobs.push((rel.clone(), target.rule_for(&rel)?));
+    }
+    let target = &*target;
+    let outcomes = par_map(&jobs, |(rel, rule)| {
+        let mut none = None;
+        let mut opened = match open_file(target, rel, &mut none) {
+            Ok(opened) => opened,
+            Err(e) if !explicit => return Outcome::Skipped(format!("skipped {e}")),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        if opened.is_encrypted() {
+            return Outcome::Skipped(format!("{rel}: already encrypted"));
+        }
+        let Some((_, rule)) = rule else {
+            let line = format!(
+                "{rel}: no .sops.yaml creation rule covers it; add one with age recipients"
+            );
+            return if explicit {
+                Outcome::Failed(line)
+            } else {
+                Outcome::Skipped(format!("skipped {line}"))
+            };
+        };
+        let result = opened
+            .encrypt(&encryption_of(rule))
+            .and_then(|()| opened.write())
+            .map_err(|e| format!("{rel}: {e}"))
+            .and_then(|text| {
+                target
+                    .fs
+                    .write(rel, text.as_bytes())
+                    .map_err(|e| e.to_string())
+            });
+        match result {
+            Ok(()) => Outcome::Written(format!(
+                "encrypted {rel} for {} recipient{}",
+                rule.age.len(),
+                if rule.age.len() == 1 { "" } else { "s" }
+            )),
+            Err(e) => Outcome::Failed(e),
+        }
+    });
+    Ok(finish(outcomes, "encrypted"))
+}
+
+/// Runs `kubevault rekey`.
+pub fn rekey(
+    target: &mut Target,
+    paths: &[PathBuf],
+    rotate: bool,
+    cwd: &Path,
+) -> anyhow::Result<Report> {
+    let files = files_under(target, paths, cwd)?;
+    let mut jobs = Vec::new();
+    for rel in files {
+        jobs.push((rel.clone(), target.rule_for(&rel)?));
+    }
+    let identities = Some(target.identities()?);
+    let target = &*target;
+    let outcomes = par_map(&jobs, |(rel, rule)| {
+        let bytes = match target.fs.read(rel) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Outcome::Failed(format!("{rel}: vanished")),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        if !bytes.windows(6).any(|w| w == b"\nsops:") && !bytes.starts_with(b"sops:") {
+            return Outcome::Skipped(String::new());
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => return Outcome::Failed(format!("{rel}: not UTF-8")),
+        };
+        let mut opened = match crate::sops::Opened::open(&text, identities.as_ref()) {
+            Ok(opened) => opened,
+            Err(e) => return Outcome::Failed(format!("{rel}: {e}")),
+        };
+        if !opened.is_encrypted() {
+            return Outcome::Skipped(String::new());
+        }
+        let Some((_, rule)) = rule else {
+            return Outcome::Failed(format!(
+                "{rel}: no .sops.yaml creation rule covers it, so there are no recipients to rekey for"
+            ));
+        };
+        if rule.age.is_empty() {
+            return Outcome::Failed(format!(
+                "{rel}: {} names no age recipients",
+                rule.describe()
+            ));
+        }
+        let before = opened.recipients();
+        let result = opened
+            .rekey(&rule.age, rotate)
+            .map_err(|e| format!("{rel}: {e}"))
+            .and_then(|changed| {
+                if !changed {
+                    return Ok(false);
+                }
+                let text = opened.write().map_err(|e| format!("{rel}: {e}"))?;
+                target
+                    .fs
+                    .write(rel, text.as_bytes())
+                    .map_err(|e| e.to_string())?;
+                Ok(true)
+            });
+        match result {
+            Ok(false) => Outcome::Skipped(String::new()),
+            Ok(true) => {
+                let added: Vec<&String> = rule.age.iter().filter(|r| !before.contains(r)).collect();
+                let removed: Vec<&String> =
+                    before.iter().filter(|r| !rule.age.contains(r)).collect();
+                let mut line = format!("rekeyed {rel}");
+                if rotate {
+                    line.push_str(" (new data key, every value re-encrypted)");
+                }
+                for r in added {
+                    line.push_str(&format!("\n  + {r}"));
+                }
+                for r in removed {
+                    line.push_str(&format!("\n  - {r}"));
+                }
+                Outcome::Written(line)
+            }
+            Err(e) => Outcome::Failed(e),
+        }
+    });
+    let outcomes = outcomes
+        .into_iter()
+        .filter(|o| !matches!(o, Outcome::Skipped(line) if line.is_empty()))
+        .collect();
+    Ok(finish(outcomes, "rekeyed"))
+}
