@@ -308,7 +308,8 @@ pub struct ExternalSecretStoreArgs {
 #[derive(Debug, Args)]
 pub struct ExternalSecretArgs {
     /// The secret identity: its path under `kvstore/` without `.yaml` (`production/payments/db`).
-    pub identity: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub identity: Option<String>,
     /// Where the vault is.
     #[command(flatten)]
     pub vault: VaultDirArg,
@@ -321,6 +322,66 @@ pub struct ExternalSecretArgs {
     /// How often ESO refreshes the Secret (a Go duration: `1h`, `15m`, `1h30m`; `0` never).
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub refresh: String,
+    /// The vault user whose token the store uses: with IDENTITY, checks that USER may read it;
+    /// with --all, picks the secrets.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// One ExternalSecret for every secret --user may read.
+    #[arg(long, requires = "user")]
+    pub all: bool,
+    /// Write one file per object (`<name>.yaml`) into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Print a ClusterExternalSecret (one ExternalSecret in each of --namespaces) instead; it
+    /// reads through a ClusterSecretStore.
+    #[arg(long, requires = "namespaces")]
+    pub cluster_external_secret: bool,
+    /// Consumer namespaces of the ClusterExternalSecret (comma-separated or repeated).
+    #[arg(
+        long,
+        value_name = "NS,...",
+        value_delimiter = ',',
+        requires = "cluster_external_secret"
+    )]
+    pub namespaces: Vec<String>,
+    /// Pull only this key (`spec.data`), as NAME in the consumer Secret, from the vault key
+    /// REMOTE_KEY (default: NAME). Repeatable.
+    #[arg(long = "key", value_name = "NAME[=REMOTE_KEY]")]
+    pub keys: Vec<String>,
+    /// What ESO does with the consumer Secret when the vault secret goes away.
+    #[arg(long, value_enum, default_value = "Retain")]
+    pub deletion_policy: DeletionPolicy,
+    /// How ESO creates the consumer Secret.
+    #[arg(long, value_enum, default_value = "Owner")]
+    pub creation_policy: CreationPolicy,
+}
+
+/// ESO's `spec.target.deletionPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum DeletionPolicy {
+    /// Keep the consumer Secret.
+    Retain,
+    /// Delete the consumer Secret.
+    Delete,
+    /// Remove only the keys ESO wrote.
+    Merge,
+}
+
+/// ESO's `spec.target.creationPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum CreationPolicy {
+    /// ESO creates the Secret and owns it.
+    Owner,
+    /// ESO creates the Secret but does not own it.
+    Orphan,
+    /// ESO merges into an existing Secret.
+    Merge,
+    /// ESO creates no Secret.
+    None,
+    /// ESO creates the Secret, or merges into one that exists.
+    CreateOrMerge,
 }
 
 /// Output format of `kubevault audit`.

@@ -162,6 +162,9 @@ impl Object {
                         w.entry(2, k, &b64);
                     }
                 }
+                if let Some(immutable) = o.immutable {
+                    w.entry_plain(0, "immutable", if immutable { "true" } else { "false" });
+                }
                 if let Some(t) = &o.type_ {
                     w.entry(0, "type", t);
                 }
@@ -255,9 +258,7 @@ impl Object {
                         && o.secrets.is_none()
                 }
                 Object::Secret(o) => {
-                    o.immutable.is_none()
-                        && o.string_data.is_none()
-                        && o.data.as_ref().is_none_or(|d| !d.is_empty())
+                    o.string_data.is_none() && o.data.as_ref().is_none_or(|d| !d.is_empty())
                 }
                 Object::Role(o) => o.rules.as_ref().is_some_and(|rules| {
                     !rules.is_empty()
@@ -415,10 +416,27 @@ impl Plan<'_> {
                     .iter()
                     .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
                     .collect();
+                let shape = &secret.shape;
+                let mut metadata = meta(&secret.name, Some(ns), Some(&secret.source), settings);
+                // kubevault's own label and annotations always win (metadata.yaml may not set
+                // them; this keeps it so even if it could).
+                for (own, theirs) in [
+                    (&mut metadata.labels, &shape.labels),
+                    (&mut metadata.annotations, &shape.annotations),
+                ] {
+                    if let Some(own) = own
+                        && !theirs.is_empty()
+                    {
+                        let mut merged = theirs.clone();
+                        merged.append(own);
+                        *own = merged;
+                    }
+                }
                 Object::Secret(Secret {
-                    metadata: meta(&secret.name, Some(ns), Some(&secret.source), settings),
-                    type_: Some("Opaque".into()),
+                    metadata,
+                    type_: Some(shape.type_.clone()),
                     data: (!data.is_empty()).then_some(data),
+                    immutable: shape.immutable,
                     ..Default::default()
                 })
             }
@@ -786,6 +804,60 @@ mod tests {
         let errs = render(&v, &evaluate(&v), &settings(false)).err().unwrap();
         assert_eq!(errs.count(crate::diag::Severity::Error), 1);
         assert_eq!(errs.count(crate::diag::Severity::Warning), 1, "{errs:?}");
+    }
+
+    #[test]
+    fn metadata_shapes_the_secrets_and_kubevault_keeps_its_own_keys() {
+        let mut files = crate::vault::model::test_files(
+            &[
+                ("kvstore/app/db.yaml", "password: p"),
+                ("kvstore/plain", "k: v"),
+            ],
+            &[("access_control/u", "**")],
+        );
+        files.metadata = Some(crate::vault::walk::VaultFile {
+            rel: "metadata.yaml".into(),
+            bytes: b"apiVersion: kubevault.dev/v1alpha1\nkind: SecretMetadata\nrules:
+  - secrets: app/**
+    type: kubernetes.io/basic-auth
+    labels: {team: platform}
+    annotations: {reloader.stakater.com/match: \"true\"}
+    immutable: true
+"
+            .to_vec(),
+        });
+        let (v, d) = build(&files, "ns", &|_| unreachable!());
+        assert!(d.is_empty(), "{d:?}");
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        let node = r.objects[0].to_node();
+        assert_eq!(node.str_at(&["type"]), Some("kubernetes.io/basic-auth"));
+        assert_eq!(node.str_at(&["immutable"]), Some("true"));
+        assert_eq!(
+            node.str_at(&["metadata", "labels", "team"]),
+            Some("platform")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "labels", MANAGED_BY.0]),
+            Some("kubevault")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", "reloader.stakater.com/match"]),
+            Some("true")
+        );
+        assert_eq!(
+            node.str_at(&["metadata", "annotations", SOURCE]),
+            Some("kvstore/app/db.yaml")
+        );
+        let plain = r.objects[1].to_node();
+        assert_eq!(plain.str_at(&["type"]), Some("Opaque"));
+        assert!(plain.get("immutable").is_none());
+        // The direct writer gives the serde path's bytes (checked by its debug assertion).
+        let mut out = String::new();
+        r.objects[0].write_yaml(&mut out, false);
+        assert!(
+            out.contains("immutable: true\ntype: kubernetes.io/basic-auth\n"),
+            "{out}"
+        );
     }
 
     #[test]

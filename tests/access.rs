@@ -61,6 +61,7 @@ fn who_can_read_names_the_deciding_rule() {
     exit: 0
     --- stdout
     production-payments-db ("production/payments/db", from kvstore/production/payments/db.yaml)
+    shape: Opaque (no metadata rule)
     ● alice  access_control/alice:2    production/**
     ● bob    access_control/ops/bob:5  production/payments/db
     denied by default (no rule matches): carol
@@ -70,6 +71,7 @@ fn who_can_read_names_the_deciding_rule() {
     exit: 0
     --- stdout
     production-payments-stripe ("production/payments/stripe", from kvstore/production/payments/stripe)
+    shape: Opaque (no metadata rule)
     nobody may read it
     ○ alice  access_control/alice:3    !production/payments/stripe
     ○ bob    access_control/ops/bob:4  !production/**
@@ -80,6 +82,7 @@ fn who_can_read_names_the_deciding_rule() {
     exit: 0
     --- stdout
     staging-app-config ("staging/app/config", from kvstore/staging/app/config.yml)
+    shape: Opaque (no metadata rule)
     ● bob    access_control/ops/bob:3  **
     ● carol  access_control/carol:1    staging/**
     denied by default (no rule matches): alice
@@ -161,6 +164,7 @@ fn no_value_is_ever_printed() {
     exit: 0
     --- stdout
     app-other ("app/other", from kvstore/app/other.yaml)
+    shape: Opaque (no metadata rule)
     ● bob    access_control/bob:1    app/other
     ○ alice  access_control/alice:2  !app/other
     --- stderr

@@ -42,6 +42,7 @@ fn rules(data: &[u8]) {
                 name: String::new(),
                 source: String::new(),
                 data: Default::default(),
+                shape: Default::default(),
             })
             .collect(),
         users: vec![User {

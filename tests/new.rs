@@ -30,6 +30,7 @@ fn scaffold_then_generate_and_check() {
     --- stdout
     create vault/kvstore/example/greeting.yaml
     create vault/access_control/example-reader
+    create vault/metadata.yaml
     create kustomization.yaml
     create fn-config.yaml
     create .krmignore
@@ -82,6 +83,7 @@ fn nested_dir_and_namespace() {
     --- stdout
     create infra/secrets/kvstore/example/greeting.yaml
     create infra/secrets/access_control/example-reader
+    create infra/secrets/metadata.yaml
     create infra/kustomization.yaml
     create infra/fn-config.yaml
     create infra/.krmignore

@@ -87,6 +87,7 @@ fn files(kv: &[(String, String)], ac: &[(String, String)]) -> VaultFiles {
                 })
                 .collect(),
         ),
+        metadata: None,
     }
 }
 

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
                 name: String::new(),
                 source: String::new(),
                 data: Default::default(),
+                shape: Default::default(),
             })
             .collect(),
         users: vec![User {

@@ -4,6 +4,7 @@
 //! document. Exit 0 when clean (warnings allowed unless `--strict`), 1 on errors. Made for
 //! pre-commit hooks and CI. Messages come from the core, which never puts a value in one.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::app::{CheckedVault, Report, VaultSource, check_vault};
@@ -12,6 +13,8 @@ use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
 use crate::exit::Exit;
 use crate::render::RenderSettings;
+use crate::vault::Vault;
+use crate::vault::metadata::Shape;
 
 /// Runs `kubevault check`.
 pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
@@ -49,6 +52,9 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
     let stdout = match format {
         CheckFormat::Text => {
             let mut out: String = diags.iter().map(|d| format!("{d}\n")).collect();
+            for group in shape_groups(&checked.vault) {
+                out.push_str(&group.line());
+            }
             let verdict = if failed { "failed" } else { "ok" };
             out.push_str(&format!(
                 "check {verdict}: {} secret{}, {} user{}; {} error{}, {} warning{}\n",
@@ -75,6 +81,20 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
                     })
                 })
                 .collect();
+            let shapes: Vec<serde_json::Value> = shape_groups(&checked.vault)
+                .iter()
+                .map(|g| {
+                    serde_json::json!({
+                        "shape": g.shape.describe(),
+                        "type": g.shape.type_,
+                        "labels": g.shape.labels,
+                        "annotations": g.shape.annotations,
+                        "immutable": g.shape.immutable,
+                        "rules": g.shape.rules.iter().map(|l| format!("{}:{l}", crate::vault::metadata::FILE)).collect::<Vec<_>>(),
+                        "secrets": g.identities,
+                    })
+                })
+                .collect();
             let doc = serde_json::json!({
                 "ok": !failed,
                 "secrets": secrets,
@@ -82,6 +102,7 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
                 "errors": errors,
                 "warnings": warnings,
                 "problems": problems,
+                "shapes": shapes,
             });
             // A json! value always serializes.
             serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n"
@@ -92,6 +113,59 @@ pub fn report(checked: &CheckedVault, format: CheckFormat, strict: bool) -> Repo
         messages: Vec::new(),
         exit: if failed { Exit::Failure } else { Exit::Success },
     }
+}
+
+/// Secrets that share one shape from `metadata.yaml`.
+pub struct ShapeGroup<'a> {
+    /// The shape.
+    pub shape: &'a Shape,
+    /// The identities of the secrets that have it, sorted.
+    pub identities: Vec<&'a str>,
+}
+
+impl ShapeGroup<'_> {
+    /// `shape TYPE; labels ... (metadata.yaml:4, metadata.yaml:8): 2 secrets: a, b` and a newline;
+    /// at most ten identities are named.
+    pub fn line(&self) -> String {
+        const SHOWN: usize = 10;
+        let n = self.identities.len();
+        let mut names = self.identities[..n.min(SHOWN)].join(", ");
+        if n > SHOWN {
+            names.push_str(&format!(" and {} more", n - SHOWN));
+        }
+        format!(
+            "shape {} ({}): {n} secret{}: {names}\n",
+            self.shape.describe(),
+            self.shape.sources(),
+            plural(n)
+        )
+    }
+}
+
+/// The shapes `metadata.yaml` gives, each with the secrets that have it, in order of first
+/// appearance; secrets no rule matched are left out (they are plain Opaque).
+pub fn shape_groups(vault: &Vault) -> Vec<ShapeGroup<'_>> {
+    let mut groups: Vec<ShapeGroup<'_>> = Vec::new();
+    let mut by_shape: HashMap<&Shape, usize> = HashMap::new();
+    let mut secrets: Vec<_> = vault
+        .secrets
+        .iter()
+        .filter(|s| !s.shape.rules.is_empty())
+        .collect();
+    secrets.sort_by(|a, b| a.identity.cmp(&b.identity));
+    for s in secrets {
+        match by_shape.get(&s.shape) {
+            Some(&i) => groups[i].identities.push(&s.identity),
+            None => {
+                by_shape.insert(&s.shape, groups.len());
+                groups.push(ShapeGroup {
+                    shape: &s.shape,
+                    identities: vec![&s.identity],
+                });
+            }
+        }
+    }
+    groups
 }
 
 fn plural(n: usize) -> &'static str {

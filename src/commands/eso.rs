@@ -17,10 +17,11 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::app::Report;
-use crate::cli::{ExternalSecretArgs, ExternalSecretStoreArgs};
+use crate::cli::{CreationPolicy, DeletionPolicy, ExternalSecretArgs, ExternalSecretStoreArgs};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::exit::Exit;
 use crate::render::Object;
+use crate::vault::Secret as VaultSecret;
 use crate::vault::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::yaml::{Limits, Node, emit_stream, parse_stream};
 
@@ -329,8 +330,86 @@ pub fn is_go_duration(s: &str) -> bool {
     true
 }
 
-/// Runs `kubevault external-secret`: the identity must name a secret of the vault.
-pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
+/// How the consumer side pulls a vault secret: everything `external-secret` turns into an
+/// ExternalSecret besides the secret itself.
+#[derive(Clone, Debug)]
+pub struct PullOptions {
+    /// The store's name.
+    pub store: String,
+    /// The store is a ClusterSecretStore.
+    pub clustered: bool,
+    /// `spec.refreshInterval`.
+    pub refresh: String,
+    /// `spec.target.deletionPolicy`, as ESO spells it.
+    pub deletion_policy: &'static str,
+    /// `spec.target.creationPolicy`, as ESO spells it.
+    pub creation_policy: &'static str,
+    /// Only these keys (`spec.data`), else every key (`dataFrom.extract`).
+    pub keys: Vec<KeyPull>,
+}
+
+/// One `--key NAME[=REMOTE_KEY]`: the consumer Secret's key and the vault secret's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPull {
+    /// The key in the consumer Secret (`spec.data[].secretKey`).
+    pub name: String,
+    /// The key of the vault secret (`spec.data[].remoteRef.property`).
+    pub remote: String,
+}
+
+/// Parses the `--key` arguments; `Err` lists every bad one.
+pub fn parse_keys(args: &[String]) -> Result<Vec<KeyPull>, Vec<String>> {
+    let mut keys: Vec<KeyPull> = Vec::new();
+    let mut errors = Vec::new();
+    for arg in args {
+        let (name, remote) = arg.split_once('=').unwrap_or((arg, arg));
+        let mut ok = true;
+        for (what, key) in [("NAME", name), ("REMOTE_KEY", remote)] {
+            if let Err(why) = crate::vault::secret_file::check_key(key) {
+                errors.push(format!("error: --key {arg:?}: {what} {why}"));
+                ok = false;
+            }
+        }
+        if ok && keys.iter().any(|k| k.name == name) {
+            errors.push(format!(
+                "error: --key {arg:?}: the consumer key {name:?} is named twice"
+            ));
+            ok = false;
+        }
+        if ok {
+            keys.push(KeyPull {
+                name: name.into(),
+                remote: remote.into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(keys)
+    } else {
+        Err(errors)
+    }
+}
+
+fn deletion_policy(p: DeletionPolicy) -> &'static str {
+    match p {
+        DeletionPolicy::Retain => "Retain",
+        DeletionPolicy::Delete => "Delete",
+        DeletionPolicy::Merge => "Merge",
+    }
+}
+
+fn creation_policy(p: CreationPolicy) -> &'static str {
+    match p {
+        CreationPolicy::Owner => "Owner",
+        CreationPolicy::Orphan => "Orphan",
+        CreationPolicy::Merge => "Merge",
+        CreationPolicy::None => "None",
+        CreationPolicy::CreateOrMerge => "CreateOrMerge",
+    }
+}
+
+/// The flag problems `external-secret` finds before reading the vault (exit 2).
+fn flag_problems(args: &ExternalSecretArgs) -> Vec<String> {
     let mut problems = Vec::new();
     if !is_dns1123_subdomain(&args.store) {
         problems.push(format!(
@@ -344,83 +423,363 @@ pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
             args.refresh
         ));
     }
+    if let Some(user) = &args.user
+        && !is_dns1123_label(user)
+    {
+        problems.push(format!("error: --user {user:?} is not a DNS-1123 label"));
+    }
+    for ns in &args.namespaces {
+        if !is_dns1123_label(ns) {
+            problems.push(format!(
+                "error: --namespaces: {ns:?} is not a namespace name (a DNS-1123 label)"
+            ));
+        }
+    }
+    // ESO's own admission rules: these pairs would delete or merge into a Secret it never made.
+    use CreationPolicy as C;
+    use DeletionPolicy as D;
+    match (args.deletion_policy, args.creation_policy) {
+        (D::Delete, C::Merge | C::None) => problems.push(
+            "error: --deletion-policy Delete needs a Secret ESO owns: use --creation-policy Owner \
+             (ESO refuses Delete with Merge or None)"
+                .into(),
+        ),
+        (D::Merge, C::None) => problems.push(
+            "error: --deletion-policy Merge with --creation-policy None: there is no Secret to \
+             merge with (ESO refuses it)"
+                .into(),
+        ),
+        _ => {}
+    }
+    if let Err(errors) = parse_keys(&args.keys) {
+        problems.extend(errors);
+    }
+    if args.all && !args.keys.is_empty() {
+        problems
+            .push("error: --key picks keys of one secret; it cannot be combined with --all".into());
+    }
+    problems
+}
+
+/// Runs `kubevault external-secret`: one secret by identity, or every secret `--user` may read.
+pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
+    let problems = flag_problems(args);
     if !problems.is_empty() {
         return usage(problems);
     }
+    let options = PullOptions {
+        store: args.store.clone(),
+        clustered: args.clustered || args.cluster_external_secret,
+        refresh: args.refresh.clone(),
+        deletion_policy: deletion_policy(args.deletion_policy),
+        creation_policy: creation_policy(args.creation_policy),
+        keys: parse_keys(&args.keys).unwrap_or_default(),
+    };
     let checked = match load(&args.vault, cwd) {
         Ok(c) => c,
         Err(report) => return report,
     };
-    let secret = match find_secret(&checked.vault, &args.identity) {
-        Ok(s) => s,
-        Err(message) => return failure(vec![message]),
+    let vault = &checked.vault;
+    let user = match &args.user {
+        Some(name) => match vault.users.iter().position(|u| &u.name == name) {
+            Some(u) => Some(u),
+            None => {
+                let known: Vec<&str> = vault.users.iter().map(|u| u.name.as_str()).collect();
+                return failure(vec![format!(
+                    "error: no user {name:?} in the vault (users: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )]);
+            }
+        },
+        None => None,
     };
-    let doc = external_secret_object(
-        &secret.name,
-        &secret.identity,
-        &args.store,
-        args.clustered,
-        &args.refresh,
-    );
-    Report {
-        stdout: vec![emit_stream(&[doc])],
-        messages: Vec::new(),
-        exit: Exit::Success,
+    let secrets: Vec<&VaultSecret> = match (&args.identity, user) {
+        (Some(identity), _) => {
+            let secret = match find_secret(vault, identity) {
+                Ok(s) => s,
+                Err(message) => return failure(vec![message]),
+            };
+            if let Some(u) = user {
+                let index = vault
+                    .secrets
+                    .iter()
+                    .position(|s| std::ptr::eq(s, secret))
+                    .unwrap_or(usize::MAX);
+                if !checked.grants.readable[u].contains(&index) {
+                    return failure(vec![format!(
+                        "error: user {:?} may not read {:?}, so an ExternalSecret through its \
+                         token would fail with 403; `kubevault who-can-read {}` shows who may",
+                        vault.users[u].name, secret.identity, secret.identity
+                    )]);
+                }
+            }
+            vec![secret]
+        }
+        (None, Some(u)) => {
+            let readable = &checked.grants.readable[u];
+            if readable.is_empty() {
+                return failure(vec![format!(
+                    "error: user {:?} may read no secret; nothing to pull",
+                    vault.users[u].name
+                )]);
+            }
+            readable.iter().map(|&i| &vault.secrets[i]).collect()
+        }
+        // clap requires IDENTITY or --all (which requires --user).
+        (None, None) => return usage(vec!["error: name an IDENTITY, or --user USER --all".into()]),
+    };
+    let mut docs = Vec::with_capacity(secrets.len());
+    let mut errors = Vec::new();
+    for secret in &secrets {
+        if let Err(e) = check_keys(secret, &options.keys) {
+            errors.extend(e);
+            continue;
+        }
+        docs.push(if args.cluster_external_secret {
+            cluster_external_secret_object(secret, &options, &args.namespaces)
+        } else {
+            external_secret_object(secret, &options)
+        });
+    }
+    if !errors.is_empty() {
+        return failure(errors);
+    }
+    match &args.output_dir {
+        Some(dir) => {
+            let files: Vec<(String, String)> = secrets
+                .iter()
+                .zip(&docs)
+                .map(|(s, doc)| {
+                    (
+                        format!("{}.yaml", s.name),
+                        emit_stream(std::slice::from_ref(doc)),
+                    )
+                })
+                .collect();
+            match super::safe_write::write_files(&cwd.join(dir), &files, 0o644) {
+                Ok(()) => Report {
+                    stdout: Vec::new(),
+                    messages: vec![format!(
+                        "wrote {} to {}",
+                        if files.len() == 1 {
+                            "1 file".to_string()
+                        } else {
+                            format!("{} files", files.len())
+                        },
+                        dir.display()
+                    )],
+                    exit: Exit::Success,
+                },
+                Err(e) => failure(vec![format!("error: {e:#}")]),
+            }
+        }
+        None => Report {
+            stdout: vec![emit_stream(&docs)],
+            messages: Vec::new(),
+            exit: Exit::Success,
+        },
     }
 }
 
-/// An `ExternalSecret` named `name` that extracts every key of the remote Secret `name` into a
-/// Secret `name` owned by the ExternalSecret; pure.
-pub fn external_secret_object(
-    name: &str,
-    identity: &str,
-    store: &str,
-    clustered: bool,
-    refresh: &str,
-) -> Node {
-    let store_kind = if clustered {
+/// `--key` against the secret: every remote key must exist, and the consumer keys must still
+/// be what the secret's type needs. Messages name keys only.
+fn check_keys(secret: &VaultSecret, keys: &[KeyPull]) -> Result<(), Vec<String>> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    for k in keys {
+        if !secret.data.contains_key(&k.remote) {
+            let have: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+            errors.push(format!(
+                "error: --key {}: {:?} has no key {:?} (its keys: {})",
+                if k.name == k.remote {
+                    k.name.clone()
+                } else {
+                    format!("{}={}", k.name, k.remote)
+                },
+                secret.identity,
+                k.remote,
+                have.join(", ")
+            ));
+        }
+    }
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let problems = crate::vault::metadata::check_secret(&secret.shape, &names, &|_| None, 0);
+    for p in problems {
+        errors.push(format!(
+            "error: with these --key flags the consumer Secret {:?}: {}",
+            secret.name,
+            p.message
+                .replace(
+                    "; add it to the secret file or change the rule",
+                    "; pull it with --key"
+                )
+                .replace(
+                    "; add them to the secret file or change the rule",
+                    "; pull them with --key"
+                )
+                .replace(
+                    "; add one to the secret file or change the rule",
+                    "; pull one with --key"
+                )
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The `spec` of an ExternalSecret that pulls `secret` into a same-named consumer Secret of the
+/// same shape (`target.template`: type, labels, annotations); pure.
+pub fn external_secret_spec(secret: &VaultSecret, options: &PullOptions) -> Node {
+    let store_kind = if options.clustered {
         "ClusterSecretStore"
     } else {
         "SecretStore"
     };
+    let shape = &secret.shape;
+    let mut template = vec![
+        ("engineVersion", Node::string("v2")),
+        ("type", Node::string(shape.type_.clone())),
+    ];
+    let string_map = |map: &BTreeMap<String, String>| {
+        Node::map(
+            map.iter()
+                .map(|(k, v)| (k.clone(), Node::string(v.clone()))),
+        )
+    };
+    let mut metadata = Vec::new();
+    if !shape.annotations.is_empty() {
+        metadata.push(("annotations", string_map(&shape.annotations)));
+    }
+    if !shape.labels.is_empty() {
+        metadata.push(("labels", string_map(&shape.labels)));
+    }
+    if !metadata.is_empty() {
+        template.push(("metadata", Node::map(metadata)));
+    }
+    let mut target = vec![
+        ("name", Node::string(secret.name.clone())),
+        ("creationPolicy", Node::string(options.creation_policy)),
+        ("deletionPolicy", Node::string(options.deletion_policy)),
+    ];
+    if let Some(immutable) = shape.immutable {
+        target.push(("immutable", Node::plain(immutable.to_string())));
+    }
+    target.push(("template", Node::map(template)));
+    let pull = if options.keys.is_empty() {
+        (
+            "dataFrom",
+            Node::seq([Node::map([(
+                "extract",
+                Node::map([("key", Node::string(secret.name.clone()))]),
+            )])]),
+        )
+    } else {
+        (
+            "data",
+            Node::seq(options.keys.iter().map(|k| {
+                Node::map([
+                    ("secretKey", Node::string(k.name.clone())),
+                    (
+                        "remoteRef",
+                        Node::map([
+                            ("key", Node::string(secret.name.clone())),
+                            ("property", Node::string(k.remote.clone())),
+                        ]),
+                    ),
+                ])
+            })),
+        )
+    };
+    Node::map([
+        ("refreshInterval", Node::string(options.refresh.clone())),
+        (
+            "secretStoreRef",
+            Node::map([
+                ("kind", Node::string(store_kind)),
+                ("name", Node::string(options.store.clone())),
+            ]),
+        ),
+        ("target", Node::map(target)),
+        pull,
+    ])
+}
+
+fn identity_annotation(secret: &VaultSecret) -> Node {
+    Node::map([(
+        "kubevault.dev/identity",
+        Node::string(secret.identity.clone()),
+    )])
+}
+
+/// An `ExternalSecret` named like the vault secret that pulls it into a same-named Secret of the
+/// same shape; pure.
+pub fn external_secret_object(secret: &VaultSecret, options: &PullOptions) -> Node {
     Node::map([
         ("apiVersion", Node::string(ESO_API_VERSION)),
         ("kind", Node::string("ExternalSecret")),
         (
             "metadata",
             Node::map([
-                ("name", Node::string(name)),
-                (
-                    "annotations",
-                    Node::map([("kubevault.dev/identity", Node::string(identity))]),
-                ),
+                ("name", Node::string(secret.name.clone())),
+                ("annotations", identity_annotation(secret)),
+            ]),
+        ),
+        ("spec", external_secret_spec(secret, options)),
+    ])
+}
+
+/// A `ClusterExternalSecret` that puts the same ExternalSecret into each of `namespaces`
+/// (selected by the `kubernetes.io/metadata.name` label every namespace carries); pure.
+pub fn cluster_external_secret_object(
+    secret: &VaultSecret,
+    options: &PullOptions,
+    namespaces: &[String],
+) -> Node {
+    let mut namespaces: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    Node::map([
+        ("apiVersion", Node::string(ESO_API_VERSION)),
+        ("kind", Node::string("ClusterExternalSecret")),
+        (
+            "metadata",
+            Node::map([
+                ("name", Node::string(secret.name.clone())),
+                ("annotations", identity_annotation(secret)),
             ]),
         ),
         (
             "spec",
             Node::map([
-                ("refreshInterval", Node::string(refresh)),
+                ("externalSecretName", Node::string(secret.name.clone())),
                 (
-                    "secretStoreRef",
-                    Node::map([
-                        ("kind", Node::string(store_kind)),
-                        ("name", Node::string(store)),
-                    ]),
+                    "externalSecretMetadata",
+                    Node::map([("annotations", identity_annotation(secret))]),
                 ),
                 (
-                    "target",
-                    Node::map([
-                        ("name", Node::string(name)),
-                        ("creationPolicy", Node::string("Owner")),
-                    ]),
-                ),
-                (
-                    "dataFrom",
+                    "namespaceSelectors",
                     Node::seq([Node::map([(
-                        "extract",
-                        Node::map([("key", Node::string(name))]),
+                        "matchExpressions",
+                        Node::seq([Node::map([
+                            ("key", Node::string("kubernetes.io/metadata.name")),
+                            ("operator", Node::string("In")),
+                            (
+                                "values",
+                                Node::seq(namespaces.iter().map(|n| Node::string(*n))),
+                            ),
+                        ])]),
                     )])]),
                 ),
+                ("externalSecretSpec", external_secret_spec(secret, options)),
             ]),
         ),
     ])

@@ -11,4 +11,5 @@ pub mod install;
 pub mod new;
 pub mod query;
 pub mod review;
+pub mod safe_write;
 pub mod who_can_read;

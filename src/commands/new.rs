@@ -36,6 +36,32 @@ const USER_TEXT: &str = "\
 example/**
 ";
 
+/// The example `metadata.yaml` (SPEC §10), relative to the vault directory.
+pub const EXAMPLE_METADATA: &str = "metadata.yaml";
+
+const METADATA_TEXT: &str = "\
+# Secret shape: the type, labels and annotations of the rendered Secrets. Cleartext, never
+# encrypted, never holds values. Rules apply in order and every matching rule contributes:
+# labels and annotations merge key by key (a later rule wins a key), type and immutable are
+# last-wins. A secret no rule matches is type Opaque. `secrets:` takes one glob or a list,
+# over identities, like the access-control rules.
+apiVersion: kubevault.dev/v1alpha1
+kind: SecretMetadata
+rules:
+  - secrets: \"example/**\"
+    labels:
+      app.kubernetes.io/part-of: example
+#  - secrets: [shared/tls, \"*/ingress-tls\"]
+#    type: kubernetes.io/tls               # needs the keys tls.crt and tls.key (PEM)
+#  - secrets: registry/pull
+#    type: kubernetes.io/dockerconfigjson  # needs .dockerconfigjson: {\"auths\": {...}}
+#  - secrets: production/**
+#    annotations:
+#      reloader.stakater.com/match: \"true\"  # Stakater Reloader restarts what uses it
+#    immutable: false
+# requireEncryption: true                  # every secret file must be SOPS-encrypted
+";
+
 const KUSTOMIZATION_TEXT: &str = "\
 # kustomize build --enable-alpha-plugins --enable-exec .
 # runs kubevault (on PATH) as an exec KRM function configured by fn-config.yaml.
@@ -102,6 +128,7 @@ spec:
     vec![
         example(EXAMPLE_SECRET, SECRET_TEXT),
         example(EXAMPLE_USER, USER_TEXT),
+        example(EXAMPLE_METADATA, METADATA_TEXT),
         wiring("kustomization.yaml", KUSTOMIZATION_TEXT.to_string()),
         wiring("fn-config.yaml", fn_config),
         wiring(".krmignore", krmignore),

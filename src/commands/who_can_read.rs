@@ -66,6 +66,11 @@ pub fn explain(vault: &Vault, identity: &str, paint: Paint) -> Result<String, St
         "{} ({:?}, from {})\n",
         secret.name, secret.identity, secret.source
     );
+    out.push_str(&format!(
+        "shape: {} ({})\n",
+        secret.shape.describe(),
+        secret.shape.sources()
+    ));
     if allowed.is_empty() {
         out.push_str("nobody may read it\n");
     }

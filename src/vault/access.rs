@@ -354,6 +354,7 @@ mod tests {
                 identity,
                 source: String::new(),
                 data: Default::default(),
+                shape: Default::default(),
             })
             .collect();
         let users = (0..(rng.next() % 5))
@@ -373,7 +374,7 @@ mod tests {
         Vault {
             secrets,
             users,
-            unparsed: Vec::new(),
+            ..Default::default()
         }
     }
 

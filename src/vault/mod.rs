@@ -5,6 +5,7 @@
 pub mod access;
 pub mod encryption;
 mod flat_secret;
+pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod rules;

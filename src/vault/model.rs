@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
 use crate::par::par_map;
 use crate::yaml::Node;
 
+use super::metadata::{self, SecretMetadata, Shape};
 use super::names::{identity, is_dns1123_label, is_dns1123_subdomain, secret_name};
 use super::rules::{Rule, parse_rules};
 use super::secret_file::{self, Parsed, SecretData};
@@ -23,6 +24,8 @@ pub struct Secret {
     pub source: String,
     /// Keys and values (values never printed by `Debug`).
     pub data: SecretData,
+    /// Type, labels, annotations and `immutable` from `metadata.yaml` (SPEC §10).
+    pub shape: Shape,
 }
 
 /// One user: an access-control file.
@@ -46,6 +49,8 @@ pub struct Vault {
     /// Identities of kvstore files that failed to parse (already reported as errors): a rule
     /// matching one of them is not "a rule that matches nothing".
     pub unparsed: Vec<String>,
+    /// `metadata.yaml` as far as it is valid (empty when the vault has none).
+    pub metadata: SecretMetadata,
 }
 
 /// Decrypts a SOPS document into a plain mapping; the error names line and key, never a value.
@@ -58,6 +63,19 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     let mut by_identity: HashMap<String, &str> = HashMap::with_capacity(files.kvstore.len());
     let mut by_name: HashMap<String, &str> = HashMap::with_capacity(files.kvstore.len());
     let mut candidates = Vec::with_capacity(files.kvstore.len());
+    if let Some(file) = &files.metadata {
+        let (meta, problems) = metadata::parse(&file.bytes);
+        for p in problems {
+            diags.push(
+                Diagnostic {
+                    severity: p.severity,
+                    ..Diagnostic::error(&file.rel, p.message)
+                }
+                .at_line(p.line),
+            );
+        }
+        vault.metadata = meta;
+    }
     let named = par_map(&files.kvstore, |file| {
         let inner = file.rel.strip_prefix("kvstore/").unwrap_or(&file.rel);
         let identity = identity(inner);
@@ -92,8 +110,18 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
         candidates.push((identity, name, file));
     }
     // Parsing (and decrypting) is the costly part: do it on every core, in order.
-    let parsed = par_map(&candidates, |(_, _, file)| parse_secret(file, decrypt));
-    for ((identity, name, file), parsed) in candidates.into_iter().zip(parsed) {
+    // So is matching every metadata rule and checking the shape: on every core too.
+    let meta = &vault.metadata;
+    let parsed = par_map(&candidates, |(identity, _, file)| {
+        let parsed = parse_secret(file, decrypt);
+        let shape = meta.shape(identity);
+        let problems = match &parsed {
+            Ok(data) => check_shape(&shape, data, &file.rel),
+            Err(_) => Vec::new(),
+        };
+        (parsed, shape, problems)
+    });
+    for ((identity, name, file), (parsed, shape, problems)) in candidates.into_iter().zip(parsed) {
         let resource = ResourceRef {
             api_version: "v1".into(),
             kind: "Secret".into(),
@@ -105,7 +133,14 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 if data.is_empty() {
                     diags.push(
                         Diagnostic::warning(&file.rel, "no keys: the Secret has no data")
-                            .about(resource),
+                            .about(resource.clone()),
+                    );
+                }
+                for p in problems {
+                    diags.push(
+                        Diagnostic::error(&file.rel, p.message)
+                            .at_line(p.line)
+                            .about(resource.clone()),
                     );
                 }
                 vault.secrets.push(Secret {
@@ -113,6 +148,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                     name,
                     source: file.rel.clone(),
                     data,
+                    shape,
                 });
             }
             Err(problems) => {
@@ -125,6 +161,12 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                     );
                 }
             }
+        }
+    }
+    if let Some(file) = &files.metadata {
+        let identities: Vec<&str> = vault.secrets.iter().map(|s| s.identity.as_str()).collect();
+        for p in vault.metadata.unmatched(&identities, &vault.unparsed) {
+            diags.push(Diagnostic::warning(&file.rel, p.message).at_line(p.line));
         }
     }
     let mut users: BTreeMap<String, &str> = BTreeMap::new();
@@ -169,6 +211,23 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     (vault, diags)
 }
 
+/// A secret's data against its shape: the keys its type needs, and its values where readable.
+fn check_shape(shape: &Shape, data: &SecretData, source: &str) -> Vec<metadata::SecretProblem> {
+    if shape.is_plain() {
+        return Vec::new();
+    }
+    let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+    // kubevault's own annotations count towards the object's 256 KiB: the source path, and the
+    // generator (a functionConfig name, at most 253 characters).
+    let own = crate::render::SOURCE.len() + source.len() + crate::render::GENERATOR.len() + 253;
+    metadata::check_secret(
+        shape,
+        &keys,
+        &|key| data.get(key).map(|v| (v.0.as_slice(), 0)),
+        own,
+    )
+}
+
 fn parse_secret(
     file: &VaultFile,
     decrypt: Decryptor,
@@ -199,6 +258,7 @@ pub(crate) fn test_files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles
     VaultFiles {
         kvstore: f(kv),
         access_control: Some(f(ac)),
+        metadata: None,
     }
 }
 

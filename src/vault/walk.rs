@@ -51,6 +51,8 @@ pub struct VaultFiles {
     pub kvstore: Vec<VaultFile>,
     /// Files under `access_control/`, sorted by path; `None` when the folder is missing.
     pub access_control: Option<Vec<VaultFile>>,
+    /// `metadata.yaml` at the vault root (SPEC §10), when there is one.
+    pub metadata: Option<VaultFile>,
 }
 
 /// Vault-wide caps on what one run reads.
@@ -171,7 +173,36 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
         // Closing the queue ends the readers; the scope waits for them.
         walker.jobs = None;
     });
+    files.metadata = read_metadata(root, &mut diags);
     (files, diags)
+}
+
+/// Reads `metadata.yaml` at the vault root like any vault file (beneath the root, regular files
+/// only, capped); a misspelt `metadata.yml` is pointed out.
+fn read_metadata(root: BorrowedFd, diags: &mut Diagnostics) -> Option<VaultFile> {
+    let exists = |name: &str| {
+        !matches!(
+            rustix::fs::statat(root, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW),
+            Err(Errno::NOENT)
+        )
+    };
+    if exists("metadata.yml") {
+        diags.push(Diagnostic::warning(
+            "metadata.yml",
+            "ignored: the Secret metadata file is metadata.yaml (rename it)",
+        ));
+    }
+    if !exists(super::metadata::FILE) {
+        return None;
+    }
+    let rel = super::metadata::FILE.to_string();
+    match fetch(root, &rel, None) {
+        Fetched::Bytes(bytes) => Some(VaultFile { rel, bytes }),
+        Fetched::Refused(why) | Fetched::Failed(why) => {
+            diags.push(Diagnostic::error(rel, why));
+            None
+        }
+    }
 }
 
 enum Top {

@@ -74,6 +74,14 @@ impl<'a> BlockWriter<'a> {
         self.out.push('\n');
     }
 
+    /// `key: value` with a plain scalar written as given (`true`, `42`): never quoted.
+    pub fn entry_plain(&mut self, col: usize, key: &str, value: &str) {
+        self.key(col, key);
+        self.out.push(' ');
+        self.out.push_str(value);
+        self.out.push('\n');
+    }
+
     /// `key:` opening a block mapping (keys at `col + 2`) or sequence (dashes at `col`).
     pub fn open(&mut self, col: usize, key: &str) {
         self.key(col, key);
