@@ -238,7 +238,7 @@ fn history(fx: &Fixture) {
     );
     fx.write(
         "vault/metadata.yaml",
-        "apiVersion: kubevault.dev/v1alpha1\nkind: SecretMetadata\nrules:\n  - secrets: shared/tls\n    type: kubernetes.io/tls\n",
+        "apiVersion: kubevault.dev/v1alpha1\nkind: SecretMetadata\nrules:\n  - secrets: \"app/**\"\n    labels: {team: platform}\n",
     );
     fx.commit("two");
 }
@@ -270,8 +270,16 @@ fn lines(v: &serde_json::Value) -> Vec<String> {
             .as_str()
             .map(|f| format!("{f} -> "))
             .unwrap_or_default();
+        let shape = match &s["shape"] {
+            serde_json::Value::Null => String::new(),
+            sh => format!(
+                " [shape {} -> {}]",
+                sh["old"].as_str().unwrap(),
+                sh["new"].as_str().unwrap()
+            ),
+        };
         out.push(format!(
-            "secret {} {from}{}: {}",
+            "secret {} {from}{}: {}{shape}",
             s["change"].as_str().unwrap(),
             s["identity"].as_str().unwrap(),
             keys.join(", ")
@@ -330,7 +338,8 @@ fn diff_tables_with_and_without_the_key() {
     // With the key, encrypted values are compared by plaintext: the re-encrypted TLS file is
     // unchanged, the API key changed and its region did not.
     let mut want = strings(&[
-        "secret changed app/db: host added, password changed, user removed",
+        "secret changed app/cache:  [shape Opaque -> Opaque; labels team=\"platform\"]",
+        "secret changed app/db: host added, password changed, user removed [shape Opaque -> Opaque; labels team=\"platform\"]",
         "secret renamed legacy/moved -> moved/here: ",
         "secret removed old/gone: x",
         "secret changed prod/api: apikey changed",
@@ -340,7 +349,8 @@ fn diff_tables_with_and_without_the_key() {
     assert_eq!(lines(&json(&fx.diff(&range, true))), want);
     // Without any key: the ciphertext of every re-encrypted value changed.
     let mut want = strings(&[
-        "secret changed app/db: host added, password changed, user removed",
+        "secret changed app/cache:  [shape Opaque -> Opaque; labels team=\"platform\"]",
+        "secret changed app/db: host added, password changed, user removed [shape Opaque -> Opaque; labels team=\"platform\"]",
         "secret renamed legacy/moved -> moved/here: ",
         "secret removed old/gone: x",
         "secret changed prod/api: apikey changed (encrypted), region changed (encrypted)",

@@ -166,20 +166,17 @@ struct SideRead {
     label: String,
     files: VaultFiles,
     diags: Diagnostics,
-    metadata: Option<Vec<u8>>,
 }
 
 fn read_side(spec: &str, vault_dir: &Path, cwd: &Path) -> Result<SideRead, String> {
     if let Some(rev) = spec.strip_prefix("git:") {
         let tree = crate::review::git::read_rev(cwd, vault_dir, rev)?;
         let label = tree.shown.clone();
-        let metadata = tree.file("metadata.yaml").map(<[u8]>::to_vec);
         let (files, diags) = read_tree(tree, Budget::default());
         return Ok(SideRead {
             label,
             files,
             diags,
-            metadata,
         });
     }
     let dir = crate::config::normalize(&cwd.join(spec));
@@ -188,33 +185,7 @@ fn read_side(spec: &str, vault_dir: &Path, cwd: &Path) -> Result<SideRead, Strin
         label: spec.to_string(),
         files,
         diags,
-        metadata: read_metadata(&dir),
     })
-}
-
-/// `metadata.yaml` at the vault root: only a regular file, never through a symlink, opened
-/// without blocking, at most 1 MiB.
-fn read_metadata(dir: &Path) -> Option<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc_flags())
-        .open(dir.join("metadata.yaml"))
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > crate::limits::MAX_FILE_BYTES as u64 {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.take(crate::limits::MAX_FILE_BYTES as u64)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(bytes)
-}
-
-fn libc_flags() -> i32 {
-    (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY)
-        .bits() as i32
 }
 
 /// Runs `kubevault diff`.
@@ -233,7 +204,7 @@ pub fn run_diff(args: &DiffArgs, cwd: &Path) -> Report {
                 for e in reviewed.errors() {
                     errors.push(format!("{what} {}: {e}", read.label));
                 }
-                sides.push((read.label, read.files, read.metadata, reviewed));
+                sides.push((read.label, read.files, reviewed));
             }
             Err(message) => errors.push(format!("error: {what}: {message}")),
         }
@@ -246,7 +217,7 @@ pub fn run_diff(args: &DiffArgs, cwd: &Path) -> Report {
         return failure(errors);
     }
     let mut messages = Vec::new();
-    let any_encrypted = sides.iter().any(|(_, files, ..)| {
+    let any_encrypted = sides.iter().any(|(_, files, _)| {
         files
             .kvstore
             .iter()
@@ -270,7 +241,7 @@ pub fn run_diff(args: &DiffArgs, cwd: &Path) -> Report {
     };
     let built: Vec<Side> = sides
         .iter()
-        .map(|(label, files, metadata, reviewed)| {
+        .map(|(label, files, reviewed)| {
             let (keys, sealed) = diff::fingerprints(&reviewed.vault, files, identities.as_ref());
             if !sealed.is_empty() && any_encrypted {
                 messages.push(format!(
@@ -283,8 +254,10 @@ pub fn run_diff(args: &DiffArgs, cwd: &Path) -> Report {
                 vault: &reviewed.vault,
                 grants: &reviewed.grants,
                 keys,
-                shapes: Default::default(),
-                metadata: metadata.as_deref().map(|m| sha2::Sha256::digest(m).into()),
+                metadata: files
+                    .metadata
+                    .as_ref()
+                    .map(|m| sha2::Sha256::digest(&m.bytes).into()),
             }
         })
         .collect();

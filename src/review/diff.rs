@@ -65,9 +65,6 @@ pub struct Side<'a> {
     pub grants: &'a Grants,
     /// Per secret, in `vault.secrets` order.
     pub keys: Vec<Keys>,
-    /// Per secret identity, its shape (type, labels, annotations, immutable) in one line, where
-    /// `metadata.yaml` gives one that is not the default.
-    pub shapes: BTreeMap<String, String>,
     /// A fingerprint of `metadata.yaml` (`None`: no such file).
     pub metadata: Option<[u8; 32]>,
 }
@@ -370,11 +367,12 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
     let old_ids: HashMap<&str, usize> = index(old.vault);
     let new_ids: HashMap<&str, usize> = index(new.vault);
     let mut secrets = Vec::new();
-    let shape_change = |a: &str, b: &str| {
-        let plain = "Opaque".to_string();
-        let sa = old.shapes.get(a).unwrap_or(&plain);
-        let sb = new.shapes.get(b).unwrap_or(&plain);
-        (sa != sb).then(|| (sa.clone(), sb.clone()))
+    // Shapes compare by what they give (type, labels, annotations, immutable), not by the
+    // lines of the rules that gave it.
+    let shape_change = |j: usize, i: usize| {
+        let sa = old.vault.secrets[j].shape.describe();
+        let sb = new.vault.secrets[i].shape.describe();
+        (sa != sb).then_some((sa, sb))
     };
     // Kept secrets.
     for (i, s) in new.vault.secrets.iter().enumerate() {
@@ -384,7 +382,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
         let (ok, nk) = (&old.keys[j], &new.keys[i]);
         let keys = key_changes(ok, nk);
         let encryption = (ok.encrypted != nk.encrypted).then_some((ok.encrypted, nk.encrypted));
-        let shape = shape_change(&s.identity, &s.identity);
+        let shape = shape_change(j, i);
         if !keys.is_empty() || encryption.is_some() || shape.is_some() {
             secrets.push(SecretChange {
                 kind: SecretChangeKind::Changed,
@@ -416,7 +414,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
                 from: Some(s.identity.clone()),
                 keys: key_changes(ok, nk),
                 encryption: (ok.encrypted != nk.encrypted).then_some((ok.encrypted, nk.encrypted)),
-                shape: shape_change(&s.identity, &n.identity),
+                shape: shape_change(j, i),
             });
         } else {
             secrets.push(SecretChange {

@@ -57,16 +57,6 @@ const MAX_SYMLINKS: usize = 40;
 const ESCAPES: &str =
     "symlink points outside the vault directory (or is absolute); refusing to follow it";
 
-impl Tree {
-    /// The file at `rel` (following symlinks inside the tree), if it is one.
-    pub fn file(&self, rel: &str) -> Option<&[u8]> {
-        self.entries.iter().find_map(|(p, e)| match e {
-            Entry::File(bytes) if p.as_slice() == rel.as_bytes() => Some(bytes.as_slice()),
-            _ => None,
-        })
-    }
-}
-
 /// Reads a tree like [`super::walk::read_vault`] reads a directory.
 pub fn read_tree(tree: Tree, budget: Budget) -> (VaultFiles, Diagnostics) {
     let mut diags = Diagnostics::default();
@@ -126,6 +116,25 @@ pub fn read_tree(tree: Tree, budget: Budget) -> (VaultFiles, Diagnostics) {
                 "access_control",
                 "no access_control/ folder: no users are rendered",
             )),
+        }
+    }
+    // `metadata.yaml` at the root, as the walk reads it (a regular file, capped).
+    if index.contains_key(b"metadata.yml".as_slice()) {
+        diags.push(Diagnostic::warning(
+            "metadata.yml",
+            "ignored: the Secret metadata file is metadata.yaml (rename it)",
+        ));
+    }
+    let meta = super::metadata::FILE;
+    if let Some(&i) = index.get(meta.as_bytes()) {
+        match resolve(&entries, &index, meta.as_bytes(), &entries[i].1) {
+            Ok(bytes) => {
+                files.metadata = Some(VaultFile {
+                    rel: meta.to_string(),
+                    bytes,
+                })
+            }
+            Err(why) => diags.push(Diagnostic::error(meta, why)),
         }
     }
     (files, diags)
@@ -342,6 +351,8 @@ mod tests {
             ("access_control/ops/bob", "**\n"),
             ("access_control/alice", "a/**\n"),
             ("other/ignored", "x"),
+            ("metadata.yaml", "rules: []\n"),
+            ("metadata.yml", "rules: []\n"),
         ] {
             fs::create_dir_all(p.join(rel).parent().unwrap()).unwrap();
             fs::write(p.join(rel), text).unwrap();
@@ -359,6 +370,13 @@ mod tests {
         let (mem_files, mem_diags) = read_tree(tree_of(p), Budget::default());
         let disk = summary(&disk_files, &disk_diags);
         let mem = summary(&mem_files, &mem_diags);
+        let meta = |f: &VaultFiles| {
+            f.metadata
+                .as_ref()
+                .map(|m| (m.rel.clone(), m.bytes.clone()))
+        };
+        assert_eq!(meta(&mem_files), meta(&disk_files));
+        assert!(meta(&mem_files).is_some());
         assert_eq!(mem.0, disk.0);
         assert_eq!(mem.1, disk.1);
         assert_eq!(mem.0.len(), 6, "{:?}", mem.1);
