@@ -12,6 +12,7 @@ FROM docker.io/library/rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY vendor ./vendor
 COPY docker/rootfs /out
 # A static glibc binary: it runs on `scratch` and in any sidecar.
 ENV RUSTFLAGS="-C target-feature=+crt-static"

@@ -156,7 +156,7 @@ impl VaultSource {
 pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics) {
     let (files, mut diags) = read_vault(&source.dir);
     if source.require_encryption
-        || crate::vault::encryption::metadata_requires_encryption(&source.dir)
+        || crate::vault::encryption::metadata_requires_encryption(files.metadata.as_ref())
     {
         diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
     }

@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 
 use common::{Output, SENTINEL, Sandbox, run};
@@ -704,4 +705,205 @@ fn writes_never_follow_symlinks() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(read(&s, "outside/target.yaml"), "a: b\n");
     assert!(!s.path().join("outside/x.yaml").exists());
+}
+
+/// Runs `kubevault edit` with a shell-script editor; the temp directory lives in `run/`.
+fn edit_with(s: &Sandbox, script: &str) -> Output {
+    s.file(
+        "editor.sh",
+        format!("#!/bin/sh\nS={}\n{script}", s.path().display()),
+    );
+    let editor = s.path().join("editor.sh");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(s.path().join("run")).unwrap();
+    let key = s.path().join("keys.txt");
+    let run_dir = s.path().join("run");
+    let out = run(
+        s.path(),
+        &["edit", "app/db"],
+        None,
+        &[
+            ("SOPS_AGE_KEY_FILE", key.to_str().unwrap()),
+            ("EDITOR", editor.to_str().unwrap()),
+            ("VISUAL", ""),
+            ("XDG_RUNTIME_DIR", run_dir.to_str().unwrap()),
+        ],
+    );
+    out.assert_no_sentinel();
+    assert_eq!(
+        std::fs::read_dir(&run_dir).unwrap().count(),
+        0,
+        "the temp directory must be gone"
+    );
+    out
+}
+
+fn edit_vault() -> Sandbox {
+    let s = vault(&rules_for(MAIN, ""));
+    ok(&kv(
+        &s,
+        &["set", "app/db", "user=admin", &format!("pw={SENTINEL}")],
+    ));
+    s
+}
+
+#[test]
+fn edit_saves_changes_and_keeps_unchanged_ciphertext() {
+    let Some(_) = sops() else { return };
+    let s = edit_vault();
+    let before = read(&s, "vault/kvstore/app/db.yaml");
+    let out = edit_with(
+        &s,
+        "echo \"$1\" > $S/seen\nstat -c %a \"$1\" > $S/mode\nstat -c %a \"$(dirname \"$1\")\" > $S/dirmode\n\
+         sed -i 's/^pw: .*/pw: changed/' \"$1\"\nprintf '# a note\\nport: \"0080\"\\n' >> \"$1\"\n",
+    );
+    ok(&out);
+    assert_eq!(read(&s, "mode").trim(), "600");
+    assert_eq!(read(&s, "dirmode").trim(), "700");
+    assert!(!Path::new(read(&s, "seen").trim()).exists());
+    let after = read(&s, "vault/kvstore/app/db.yaml");
+    assert_eq!(enc_lines(&before)["user"], enc_lines(&after)["user"]);
+    assert_ne!(enc_lines(&before)["pw"], enc_lines(&after)["pw"]);
+    assert!(
+        after.contains("\n#ENC["),
+        "the new comment is encrypted as sops does: {after}"
+    );
+    assert_eq!(
+        sops_decrypt(&s, "vault/kvstore/app/db.yaml", "keys.txt").unwrap(),
+        map(&[("user", "admin"), ("pw", "changed"), ("port", "0080")])
+    );
+    // The comment comes back decrypted in the view.
+    let key = s.path().join("keys.txt");
+    let shown = run(
+        s.path(),
+        &["show", "app/db"],
+        None,
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert_eq!(
+        shown.stdout,
+        "user: admin\npw: changed\n# a note\nport: \"0080\"\n"
+    );
+}
+
+#[test]
+fn edit_reopens_invalid_content_with_the_problem_on_top() {
+    let s = edit_vault();
+    let out = edit_with(
+        &s,
+        "n=$(cat $S/count 2>/dev/null || echo 0); echo $((n+1)) > $S/count\n\
+         if [ \"$n\" = 0 ]; then echo 'user: twice' >> \"$1\"; else\n\
+         head -n 3 \"$1\" > $S/header; grep -v '^user: twice' \"$1\" | grep -v '^# kubevault:' > $S/fixed; \
+         sed -i 's/^user: .*/user: root/' $S/fixed; cat $S/fixed > \"$1\"; fi\n",
+    );
+    ok(&out);
+    assert_eq!(read(&s, "count").trim(), "2");
+    let header = read(&s, "header");
+    assert!(header.starts_with("# kubevault:"), "{header}");
+    assert!(header.contains("duplicate key"), "{header}");
+    assert!(!header.contains(SENTINEL));
+    let key = s.path().join("keys.txt");
+    let shown = run(
+        s.path(),
+        &["show", "app/db"],
+        None,
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert_eq!(shown.stdout, format!("user: root\npw: {SENTINEL}\n"));
+    // Invalid content left as it is: nothing is written.
+    let before = read(&s, "vault/kvstore/app/db.yaml");
+    let out = edit_with(
+        &s,
+        "grep -q '^# kubevault:' \"$1\" || echo 'user: twice' >> \"$1\"\n",
+    );
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("not fixed"), "{}", out.stderr);
+    assert_eq!(read(&s, "vault/kvstore/app/db.yaml"), before);
+}
+
+#[test]
+fn edit_without_change_and_with_a_killed_editor_writes_nothing() {
+    let s = edit_vault();
+    let before = read(&s, "vault/kvstore/app/db.yaml");
+    let out = edit_with(&s, "true\n");
+    ok(&out);
+    assert!(out.stderr.contains("unchanged"), "{}", out.stderr);
+    assert_eq!(read(&s, "vault/kvstore/app/db.yaml"), before);
+    let out = edit_with(&s, "echo 'pw: x' > \"$1\"\nkill -KILL $$\n");
+    assert_eq!(out.code, 1);
+    assert_eq!(read(&s, "vault/kvstore/app/db.yaml"), before);
+}
+
+#[test]
+fn edit_cleans_up_when_kubevault_is_terminated() {
+    let s = edit_vault();
+    let before = read(&s, "vault/kvstore/app/db.yaml");
+    s.file(
+        "editor.sh",
+        format!(
+            "#!/bin/sh\necho $$ > {0}/editor.pid\necho \"$1\" > {0}/seen\nexec sleep 30\n",
+            s.path().display()
+        ),
+    );
+    let editor = s.path().join("editor.sh");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run_dir = s.path().join("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    for signal in ["TERM", "HUP", "INT"] {
+        let _ = std::fs::remove_file(s.path().join("seen"));
+        let started = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubevault"))
+            .args(["edit", "app/db"])
+            .current_dir(s.path())
+            .env("SOPS_AGE_KEY_FILE", s.path().join("keys.txt"))
+            .env("EDITOR", &editor)
+            .env_remove("VISUAL")
+            .env("XDG_RUNTIME_DIR", &run_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        while !std::fs::read_to_string(s.path().join("seen")).is_ok_and(|t| t.ends_with('\n')) {
+            assert!(started.elapsed().as_secs() < 20, "the editor never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let temp = read(&s, "seen");
+        assert!(Path::new(temp.trim()).exists());
+        Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        if signal == "INT" {
+            // SIGINT belongs to the editor while it runs (as with git); stop the editor then.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "SIGINT alone must not abort the edit"
+            );
+            let editor_pid = read(&s, "editor.pid");
+            Command::new("kill")
+                .args(["-KILL", editor_pid.trim()])
+                .status()
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{signal}: kubevault did not stop the editor"
+        );
+        assert!(!out.status.success(), "{signal}");
+        assert!(
+            !Path::new(temp.trim()).exists(),
+            "{signal}: temp file left behind"
+        );
+        assert_eq!(std::fs::read_dir(&run_dir).unwrap().count(), 0, "{signal}");
+        assert_eq!(read(&s, "vault/kvstore/app/db.yaml"), before);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(SENTINEL));
+    }
 }

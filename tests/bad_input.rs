@@ -18,6 +18,9 @@ enum Mode {
     Krm(Vec<u8>),
     /// The legacy plugin with a config file of this content.
     Plugin(Vec<u8>),
+    /// `generate`, then the KRM function, `check` and `check --format json` on the same vault:
+    /// the same exit code from each and the sentinel in none (KRM `results` included).
+    Everywhere,
 }
 
 struct Case {
@@ -26,6 +29,123 @@ struct Case {
     setup: Box<dyn Fn(&Sandbox)>,
     mode: Mode,
     exit: i32,
+}
+
+/// A YAML case run in every mode ([`Mode::Everywhere`]).
+fn yaml_case(name: &'static str, exit: i32, setup: impl Fn(&Sandbox) + 'static) -> Case {
+    Case {
+        name,
+        setup: Box::new(setup),
+        mode: Mode::Everywhere,
+        exit,
+    }
+}
+
+/// YAML in secret and access-control files read as YAML 1.2 reads it, and every message about
+/// it with line and key but no text of the file: tag text (every tag form may hold a value),
+/// anchors and comments where a value was expected, tabs, block scalars, common mistakes.
+fn yaml_cases() -> Vec<Case> {
+    vec![
+        // ---- tags: never shown, whatever the form ----
+        yaml_case("yaml_tag_local", 1, |sb| {
+            secret(sb, "t", s("password: !@S@\n"))
+        }),
+        yaml_case("yaml_tag_local_with_text", 1, |sb| {
+            secret(sb, "t", s("a: 1\npassword: !@S@ more\n"))
+        }),
+        yaml_case("yaml_tag_secondary_handle", 1, |sb| {
+            secret(sb, "t", s("password: !!@S@ x\n"))
+        }),
+        yaml_case("yaml_tag_verbatim", 1, |sb| {
+            secret(sb, "t", s("password: !<tag:@S@> x\n"))
+        }),
+        yaml_case("yaml_tag_verbatim_local", 1, |sb| {
+            secret(sb, "t", s("password: !<!@S@> x\n"))
+        }),
+        yaml_case("yaml_tag_directive_expanded", 1, |sb| {
+            secret(sb, "t", s("%TAG !e! tag:@S@:\n---\npassword: !e!x y\n"))
+        }),
+        yaml_case("yaml_tag_undeclared_handle", 1, |sb| {
+            secret(sb, "t", s("password: !e!@S@ y\n"))
+        }),
+        yaml_case("yaml_tag_only_document", 1, |sb| {
+            secret(sb, "t", s("!@S@\n"))
+        }),
+        yaml_case("yaml_tag_on_a_mapping_value", 1, |sb| {
+            secret(sb, "t", s("password: !@S@ {a: b}\n"))
+        }),
+        yaml_case("yaml_tag_verbatim_standard_is_accepted", 0, |sb| {
+            secret(
+                sb,
+                "t",
+                s("a: !<tag:yaml.org,2002:str> @S@\nb: !<tag:yaml.org,2002:binary> aGk=\n"),
+            )
+        }),
+        // ---- anchors and comments where a value was expected (warnings) ----
+        yaml_case("yaml_anchor_where_a_value_was_expected", 0, |sb| {
+            secret(sb, "t", s("password: &@S@\nuser: admin\n"))
+        }),
+        yaml_case("yaml_comment_where_a_value_was_expected", 0, |sb| {
+            secret(sb, "t", s("password: #@S@\nuser: admin\n"))
+        }),
+        yaml_case("yaml_comment_cuts_a_value_short", 0, |sb| {
+            secret(sb, "t", s("password: @S@ #@S@\n"))
+        }),
+        yaml_case("yaml_comment_after_a_value_is_fine", 0, |sb| {
+            secret(sb, "t", s("password: @S@ # rotated in May\n"))
+        }),
+        // ---- tabs, BOM, block scalars (YAML 1.2 reads them; nothing to warn about) ----
+        yaml_case("yaml_tabs_after_colon", 0, |sb| {
+            secret(
+                sb,
+                "t",
+                s("port:\t5432\nneg:\t-1\n\"q\":\t@S@\nsp :\tv\nmany:\t\tv\n"),
+            )
+        }),
+        yaml_case("yaml_tab_before_a_list_entry", 1, |sb| {
+            secret(sb, "t", s("a:\t- @S@\n"))
+        }),
+        yaml_case("yaml_tab_indents_line_two", 1, |sb| {
+            secret(sb, "t", s("a: 1\n\tb: @S@\n"))
+        }),
+        yaml_case("yaml_rules_with_a_bom", 0, |sb| {
+            rules(sb, "bob", "\u{feff}planted\n");
+            rules(sb, "carol", "\u{feff}\tplanted\n");
+        }),
+        yaml_case("yaml_empty_block_scalars_at_the_end", 0, |sb| {
+            secret(sb, "a", "a: |\n");
+            secret(sb, "b", "a: >+\n");
+            secret(sb, "c", "a: |2 # c\n  \n   \n");
+        }),
+        yaml_case("yaml_block_scalar_without_final_line_break", 0, |sb| {
+            secret(sb, "t", s("a: |\n  @S@"))
+        }),
+        // ---- mistakes, each with its hint ----
+        yaml_case("yaml_unterminated_quote", 1, |sb| {
+            secret(sb, "t", s("user: admin\npassword: \"@S@\nother: x\n"))
+        }),
+        yaml_case("yaml_colon_space_in_a_value", 1, |sb| {
+            secret(sb, "t", s("password: abc: @S@\n"))
+        }),
+        yaml_case("yaml_nested_value", 1, |sb| {
+            secret(sb, "t", s("db:\n  password: @S@\n"))
+        }),
+        yaml_case("yaml_list_value", 1, |sb| {
+            secret(sb, "t", s("hosts:\n  - @S@\n"))
+        }),
+        yaml_case("yaml_unknown_escape", 1, |sb| {
+            secret(sb, "t", s("password: \"@S@\\q\"\n"))
+        }),
+        yaml_case("yaml_value_starts_with_at", 1, |sb| {
+            secret(sb, "t", s("password: @@S@\n"))
+        }),
+        yaml_case("yaml_alias_to_nothing", 1, |sb| {
+            secret(sb, "t", s("password: *@S@\n"))
+        }),
+        yaml_case("yaml_line_without_colon", 1, |sb| {
+            secret(sb, "t", s("user: admin\n@S@\n"))
+        }),
+    ]
 }
 
 fn case(name: &'static str, exit: i32, setup: impl Fn(&Sandbox) + 'static) -> Case {
@@ -455,6 +575,7 @@ fn run_case(case: &Case) -> String {
             sb.file("plugin-config.yaml", config);
             run(sb.path(), &["plugin-config.yaml"], None, &[])
         }
+        Mode::Everywhere => return run_everywhere(case, &sb),
     };
     out.assert_no_sentinel();
     assert_eq!(
@@ -480,9 +601,76 @@ fn run_case(case: &Case) -> String {
     )
 }
 
+/// [`Mode::Everywhere`]: generate, the KRM function and `check` (text and JSON) agree on the exit
+/// code and none shows the sentinel. The snapshot holds generate's stderr, the KRM results and
+/// `check`'s text output.
+fn run_everywhere(case: &Case, sb: &Sandbox) -> String {
+    let runs = [
+        (
+            "generate",
+            run(sb.path(), &["generate", "--vault-dir", "vault"], None, &[]),
+        ),
+        ("krm", common::krm(sb)),
+        (
+            "check",
+            run(sb.path(), &["check", "--vault-dir", "vault"], None, &[]),
+        ),
+        (
+            "check --format json",
+            run(
+                sb.path(),
+                &["check", "--vault-dir", "vault", "--format", "json"],
+                None,
+                &[],
+            ),
+        ),
+    ];
+    let mut text = String::new();
+    for (mode, out) in &runs {
+        out.assert_no_sentinel();
+        let want = if mode.starts_with("check") {
+            case.exit.min(1)
+        } else {
+            case.exit
+        };
+        assert_eq!(
+            out.code, want,
+            "{} ({mode}): exit code\nstderr:\n{}",
+            case.name, out.stderr
+        );
+        let shown = match *mode {
+            // The JSON says what the text says; generated objects are the same as in every other
+            // case: show only what is about the input.
+            "check --format json" => continue,
+            "generate" => String::new(),
+            "krm" => out
+                .stdout
+                .split_once("results:")
+                .map(|(_, r)| format!("results:{r}"))
+                .unwrap_or_default(),
+            _ => out.stdout.clone(),
+        };
+        text.push_str(&format!(
+            "=== {mode}\nexit: {}\n--- stderr\n{}--- stdout\n{}",
+            out.code,
+            sb.redact(&out.stderr),
+            sb.redact(&shown)
+        ));
+    }
+    if case.exit == 1 {
+        assert!(
+            !runs[0].1.stdout.contains("kind: "),
+            "{}: half-rendered",
+            case.name
+        );
+    }
+    text
+}
+
 #[test]
 fn catalogue() {
-    let cases = cases();
+    let mut cases = cases();
+    cases.extend(yaml_cases());
     assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
     let mut names: Vec<&str> = cases.iter().map(|c| c.name).collect();
     names.sort_unstable();

@@ -407,3 +407,58 @@ fn large_resource_lists_match_the_one_piece_reading() {
         }
     }
 }
+
+/// An emptied vault (or one that generates only its Namespace) removes every object an earlier
+/// run of this generator left in `items`, whatever its kind, and keeps another generator's
+/// objects and everything unmanaged.
+#[test]
+fn an_emptied_vault_removes_every_stale_object_of_this_generator() {
+    for create_namespace in [false, true] {
+        let config = if create_namespace {
+            format!("{FN_CONFIG}  createNamespace: true\n")
+        } else {
+            FN_CONFIG.to_string()
+        };
+        let sb = Sandbox::vault();
+        sb.file("vault/kvstore/app", "k: v\n")
+            .file("vault/kvstore/team/db", "password: p\n")
+            .file("vault/access_control/alice", "**\n")
+            .file("vault/access_control/bob", "team/**\n");
+        let first = run(
+            sb.path(),
+            &[],
+            Some(resource_list("", &config).as_bytes()),
+            &[],
+        );
+        assert_eq!(first.code, 0, "{}", first.stderr);
+        let kinds: Vec<String> = items(&first.stdout).iter().map(id).collect();
+        for kind in ["Secret/", "ServiceAccount/", "Role/", "RoleBinding/"] {
+            assert!(kinds.iter().any(|k| k.starts_with(kind)), "{kinds:?}");
+        }
+        // Keep the first output's items, and add unmanaged and another generator's objects.
+        let ours: String = emit_document(&parse(&first.stdout))
+            .split_once("items:\n")
+            .unwrap()
+            .1
+            .split("functionConfig:")
+            .next()
+            .unwrap()
+            .to_string();
+        let theirs = "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: other\n    namespace: kubevault-kvstore\n    labels: {app.kubernetes.io/managed-by: kubevault}\n    annotations: {kubevault.dev/generator: second-config}\n\
+                      - apiVersion: rbac.authorization.k8s.io/v1\n  kind: Role\n  metadata:\n    name: other\n    namespace: kubevault-kvstore\n    labels: {app.kubernetes.io/managed-by: kubevault}\n    annotations: {kubevault.dev/generator: second-config}\n\
+                      - apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: unmanaged\n";
+        std::fs::remove_dir_all(sb.vault_dir().join("kvstore")).unwrap();
+        std::fs::remove_dir_all(sb.vault_dir().join("access_control")).unwrap();
+        std::fs::create_dir_all(sb.vault_dir().join("kvstore")).unwrap();
+        std::fs::create_dir_all(sb.vault_dir().join("access_control")).unwrap();
+        let input = resource_list(&format!("{theirs}{ours}"), &config);
+        let second = run(sb.path(), &[], Some(input.as_bytes()), &[]);
+        assert_eq!(second.code, 0, "{}", second.stderr);
+        let left: Vec<String> = items(&second.stdout).iter().map(id).collect();
+        let mut want = vec!["Secret/other", "Role/other", "ConfigMap/unmanaged"];
+        if create_namespace {
+            want.push("Namespace/kubevault-kvstore");
+        }
+        assert_eq!(left, want, "createNamespace: {create_namespace}");
+    }
+}

@@ -147,7 +147,9 @@ pub fn merge(
     generator: &str,
 ) -> Result<Vec<Merged>, Diagnostics> {
     // Most pass-through items are of kinds kubevault never generates (Deployments,
-    // ConfigMaps...): when all are, nothing can be replaced or clash.
+    // ConfigMaps...): when all are, and none is our own earlier output (stale items of ours
+    // must go even when this run generates nothing of their kind, e.g. from an emptied vault),
+    // nothing can be replaced, removed or clash.
     let mut kinds: Vec<&str> = Vec::new();
     for (kind, _, _) in generated {
         if !kinds.contains(kind) {
@@ -156,7 +158,7 @@ pub fn merge(
     }
     if !items
         .iter()
-        .any(|item| kinds.contains(&item.key.0.as_str()))
+        .any(|item| kinds.contains(&item.key.0.as_str()) || item.is_ours(generator))
     {
         return Ok((0..items.len())
             .map(Merged::Input)
@@ -306,6 +308,41 @@ mod tests {
         assert_eq!(
             out[1].str_at(&["metadata", "annotations", "config.kubernetes.io/path"]),
             Some("secret_a.yaml")
+        );
+    }
+
+    #[test]
+    fn stale_items_go_even_when_nothing_of_their_kind_is_generated() {
+        // An emptied vault generates nothing (or only a Namespace): every earlier object of this
+        // generator goes, another generator's and unmanaged items stay.
+        let items = || {
+            vec![
+                node("kind: Deployment\nmetadata: {name: app}\n"),
+                ours("Secret", "old", "g", ""),
+                ours("ServiceAccount", "alice", "g", ""),
+                ours("Secret", "alice-token", "g", ""),
+                ours("Role", "alice", "g", ""),
+                ours("RoleBinding", "alice", "g", ""),
+                ours("Namespace", "ns", "g", ""),
+                ours("Secret", "theirs", "other", ""),
+                ours("Role", "theirs", "other", ""),
+            ]
+        };
+        let out = merge_items(items(), Vec::new(), "g").unwrap();
+        assert_eq!(
+            names(&out),
+            ["Deployment/app", "Secret/theirs", "Role/theirs"]
+        );
+        let namespace = node("kind: Namespace\nmetadata: {name: ns}\n");
+        let out = merge_items(items(), vec![namespace], "g").unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                "Deployment/app",
+                "Secret/theirs",
+                "Role/theirs",
+                "Namespace/ns"
+            ]
         );
     }
 

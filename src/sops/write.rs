@@ -14,7 +14,7 @@
 //! The MAC is computed by the same walker that verifies it on decryption, over the text about to
 //! be written, so writer and reader cannot disagree. Nothing here formats a value.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use base64::Engine;
 use zeroize::Zeroizing;
@@ -200,8 +200,8 @@ struct Sealed {
     rules: Rules,
     /// Entry key → (its view body, the original entry).
     entries: HashMap<String, (String, Entry)>,
-    /// Comment text → the original (encrypted) comment text.
-    comments: HashMap<String, String>,
+    /// Comment text → the original (encrypted) comment texts, in file order.
+    comments: HashMap<String, VecDeque<String>>,
     /// The view changed since it was opened (or the data key or recipients did).
     changed: bool,
 }
@@ -345,7 +345,10 @@ impl Opened {
                         }
                         _ => text.clone(),
                     };
-                    comments.insert(shown.clone(), text.clone());
+                    comments
+                        .entry(shown.clone())
+                        .or_insert_with(VecDeque::new)
+                        .push_back(text.clone());
                     view.pieces.push(Piece::Comment {
                         indent: indent.clone(),
                         text: shown,
@@ -521,6 +524,7 @@ impl Opened {
         };
         let mut doc = Document::default();
         let comments_encrypted = sealed.rules.should_encrypt(&[]);
+        let mut originals = sealed.comments.clone();
         for piece in &self.view.pieces {
             match piece {
                 Piece::Entry(entry) => {
@@ -552,7 +556,7 @@ impl Opened {
                     ));
                 }
                 Piece::Comment { indent, text, eol } => {
-                    let text = match sealed.comments.get(text) {
+                    let text = match originals.get_mut(text).and_then(VecDeque::pop_front) {
                         Some(original) if comments_encrypted || !original.starts_with("ENC[") => {
                             original.clone()
                         }

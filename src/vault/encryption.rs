@@ -20,21 +20,14 @@ pub fn looks_encrypted(bytes: &[u8]) -> bool {
         || bytes.windows(7).any(|w| w == b"\"sops\":")
 }
 
-/// `requireEncryption: true` at the top of `vault/metadata.yaml` (read minimally: the full file
-/// is validated by its own module).
-pub fn metadata_requires_encryption(vault_dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(vault_dir.join("metadata.yaml")) else {
-        return false;
-    };
-    parse_stream(&text, &Limits::default())
-        .ok()
-        .and_then(|docs| docs.into_iter().next())
-        .and_then(|doc| {
-            doc.get("requireEncryption")
-                .and_then(|v| v.as_str())
-                .map(|v| v == "true")
-        })
-        .unwrap_or(false)
+/// `requireEncryption: true` in `vault/metadata.yaml` (its problems are reported by the model).
+pub fn metadata_requires_encryption(metadata: Option<&VaultFile>) -> bool {
+    metadata.is_some_and(|file| {
+        crate::vault::metadata::parse(&file.bytes)
+            .0
+            .require_encryption
+            .is_some_and(|lined| lined.value)
+    })
 }
 
 /// An error for every plaintext file under kvstore/.

@@ -1,8 +1,11 @@
 //! The vault directory: reading it ([`walk`]), parsing secret and access-control files
 //! ([`secret_file`], [`rules`]), naming ([`names`]), the model ([`model`]) and who may read what
-//! ([`access`]). Everything but `walk` is pure.
+//! ([`access`]), and hints about YAML mistakes in secret files ([`yaml_hints`]). Everything but
+//! `walk` is pure.
 
 pub mod access;
+#[cfg(test)]
+mod conformance;
 pub mod encryption;
 mod flat_secret;
 pub mod metadata;
@@ -14,5 +17,6 @@ pub mod source;
 #[cfg(test)]
 pub(crate) mod test_rng;
 pub mod walk;
+pub mod yaml_hints;
 
 pub use model::{Secret, User, Vault};

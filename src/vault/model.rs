@@ -113,21 +113,30 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
     // So is matching every metadata rule and checking the shape: on every core too.
     let meta = &vault.metadata;
     let parsed = par_map(&candidates, |(identity, _, file)| {
-        let parsed = parse_secret(file, decrypt);
+        let (parsed, warnings) = parse_secret(file, decrypt);
         let shape = meta.shape(identity);
         let problems = match &parsed {
             Ok(data) => check_shape(&shape, data, &file.rel),
             Err(_) => Vec::new(),
         };
-        (parsed, shape, problems)
+        (parsed, warnings, shape, problems)
     });
-    for ((identity, name, file), (parsed, shape, problems)) in candidates.into_iter().zip(parsed) {
+    for ((identity, name, file), (parsed, warnings, shape, problems)) in
+        candidates.into_iter().zip(parsed)
+    {
         let resource = ResourceRef {
             api_version: "v1".into(),
             kind: "Secret".into(),
             name: name.clone(),
             namespace: Some(namespace.to_string()),
         };
+        for w in warnings {
+            diags.push(
+                Diagnostic::warning(&file.rel, w.message)
+                    .at_line(w.line)
+                    .about(resource.clone()),
+            );
+        }
         match parsed {
             Ok(data) => {
                 if data.is_empty() {
@@ -228,20 +237,31 @@ fn check_shape(shape: &Shape, data: &SecretData, source: &str) -> Vec<metadata::
     )
 }
 
-fn parse_secret(
-    file: &VaultFile,
-    decrypt: Decryptor,
-) -> Result<SecretData, Vec<secret_file::FileProblem>> {
-    match secret_file::parse(&file.bytes)? {
+/// A secret file's data (or its problems), and the warnings about it.
+type ParsedSecret = (
+    Result<SecretData, Vec<secret_file::FileProblem>>,
+    Vec<secret_file::FileProblem>,
+);
+
+fn parse_secret(file: &VaultFile, decrypt: Decryptor) -> ParsedSecret {
+    let (parsed, warnings) = match secret_file::parse_with_warnings(&file.bytes) {
+        Ok(read) => read,
+        Err(problems) => return (Err(problems), Vec::new()),
+    };
+    let data = match parsed {
         Parsed::Plain(data) => Ok(data),
-        Parsed::Encrypted(doc) => {
-            let mut plain = decrypt(&doc).map_err(|problem| vec![problem])?;
-            let data = secret_file::data_from_mapping(&plain);
-            // The decrypted tree held plaintext; the values now live in self-wiping SecretValues.
-            crate::sops::wipe(&mut plain);
-            data
-        }
-    }
+        Parsed::Encrypted(doc) => match decrypt(&doc) {
+            Ok(mut plain) => {
+                let data = secret_file::data_from_mapping(&plain);
+                // The decrypted tree held plaintext; the values now live in self-wiping
+                // SecretValues.
+                crate::sops::wipe(&mut plain);
+                data
+            }
+            Err(problem) => Err(vec![problem]),
+        },
+    };
+    (data, warnings)
 }
 
 /// Vault files from `(relative path, text)` pairs, for unit tests of the pure core.

@@ -31,13 +31,16 @@ pub struct LineError {
     pub message: String,
 }
 
-/// Parses an access-control file: trimmed lines, `#` comments and blank lines skipped.
+/// Parses an access-control file: a leading byte-order mark dropped, trimmed lines, `#`
+/// comments and blank lines skipped.
 /// Returns every valid rule and every bad line (lines over
 /// [`MAX_RULE_LINE_BYTES`], rules past [`MAX_RULES_PER_USER`] included).
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<LineError>) {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     let mut count = 0usize;
+    // A UTF-8 byte-order mark (some Windows editors write one) is not part of the first rule.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let trimmed = raw.trim();
@@ -205,6 +208,26 @@ mod tests {
         assert_eq!(deciding_rule(&r, "a/b").map(|r| r.line), Some(4));
         assert_eq!(deciding_rule(&r, "a/c").map(|r| r.line), Some(1));
         assert_eq!(deciding_rule(&r, "z"), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_rule() {
+        for text in [
+            "\u{feff}app/**\n",
+            "\u{feff}app/**\r\n",
+            "\u{feff}\tapp/**\n",
+        ] {
+            let (rules, errors) = parse_rules(text);
+            assert!(errors.is_empty(), "{text:?}: {errors:?}");
+            assert_eq!(rules.len(), 1, "{text:?}");
+            assert!(rules[0].matches("app/db"), "{text:?}");
+            assert_eq!(rules[0].line, 1);
+        }
+        let (rules, _) = parse_rules("\u{feff}!app/db\napp/**\n");
+        assert!(!rules[0].allow && rules[0].matches("app/db"));
+        let (rules, _) = parse_rules("\u{feff}# comment\napp/**\n");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].line, 2);
     }
 
     #[test]

@@ -8,11 +8,10 @@ use std::fmt;
 
 use base64::Engine as _;
 
-use crate::yaml::{Limits, Node, Value, parse_stream};
+use crate::yaml::{Node, Value, parse_stream};
 
-use crate::limits::{
-    MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES, SECRET_FILE_MAX_ALIAS_EXPANSION, SECRET_FILE_MAX_DEPTH,
-};
+use super::yaml_hints::{self, quote_key};
+use crate::limits::{MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES};
 
 /// Largest file: 1 MiB ([`crate::limits::MAX_FILE_BYTES`]).
 pub const MAX_BYTES: usize = crate::limits::MAX_FILE_BYTES;
@@ -63,6 +62,21 @@ pub enum Parsed {
 
 /// Parses a secret file's bytes.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
+    parse_with_warnings(bytes).map(|(parsed, _)| parsed)
+}
+
+/// Parses a secret file's bytes, with warnings about text YAML dropped where a value was
+/// expected ([`yaml_hints::warnings`]; none for SOPS-encrypted files).
+pub fn parse_with_warnings(bytes: &[u8]) -> Result<(Parsed, Vec<FileProblem>), Vec<FileProblem>> {
+    let parsed = parse_bytes(bytes)?;
+    let warnings = match (&parsed, std::str::from_utf8(bytes)) {
+        (Parsed::Plain(_), Ok(text)) => yaml_hints::warnings(text),
+        _ => Vec::new(),
+    };
+    Ok((parsed, warnings))
+}
+
+fn parse_bytes(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return Err(vec![utf8_problem(bytes, e.valid_up_to())]),
@@ -80,12 +94,8 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
 
 /// Parses secret-file text with the full YAML parser (every file outside the flat fast path).
 pub(crate) fn parse_full(text: &str) -> Result<Parsed, Vec<FileProblem>> {
-    let limits = Limits {
-        max_depth: SECRET_FILE_MAX_DEPTH,
-        max_alias_expansion: SECRET_FILE_MAX_ALIAS_EXPANSION,
-    };
-    let docs = parse_stream(text, &limits)
-        .map_err(|e| vec![problem(e.line, format!("invalid YAML: {}", e.message))])?;
+    let docs = parse_stream(text, &yaml_hints::limits())
+        .map_err(|e| vec![yaml_hints::syntax_problem(text, &e)])?;
     let mut docs = docs.into_iter().filter(|d| !d.is_null());
     let Some(doc) = docs.next() else {
         return Ok(Parsed::Plain(SecretData::new()));
@@ -190,18 +200,24 @@ pub fn check_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Key text for a message: keys are not secret, but may hold odd characters; show them escaped.
-fn quote_key(key: &str) -> String {
-    let short: String = key.chars().take(80).collect();
-    format!("{short:?}")
-}
-
 fn value_bytes(v: &Node) -> Result<Vec<u8>, String> {
     let text = match &v.value {
         Value::Scalar { text, .. } => text,
-        Value::Seq(_) => return Err("value is a sequence; values must be scalars".into()),
+        Value::Seq(_) => {
+            return Err(
+                "value is a sequence; values must be scalars: write a list as one \
+                 value (a block scalar, `key: |`, with one item per line) or as flat keys \
+                 (`hosts.0`, `hosts.1`)"
+                    .into(),
+            );
+        }
         Value::Map(_) => {
-            return Err("value is a mapping; values must be scalars (no nesting)".into());
+            return Err(
+                "value is a mapping; values must be scalars (no nesting): use flat keys \
+                 (`db.user`, `db.password`), or a block scalar (`key: |`) for text that spans \
+                 lines; a value holding `: ` goes in quotes"
+                    .into(),
+            );
         }
     };
     match v.tag.as_deref() {
@@ -215,10 +231,13 @@ fn value_bytes(v: &Node) -> Result<Vec<u8>, String> {
                 .decode(compact)
                 .map_err(|_| "`!!binary` value is not valid base64".to_string())
         }
-        Some(other) => Err(format!(
-            "unsupported tag `{}`",
-            other.chars().take(40).collect::<String>()
-        )),
+        // The tag is text of the file, and `password: !Sup3rS3cret` makes a value one: never
+        // show it.
+        Some(_) => Err(
+            "the value starts with `!`, which YAML reads as a tag (only the standard tags such \
+             as `!!str` and `!!binary` are supported): put the whole value in quotes"
+                .to_string(),
+        ),
     }
 }
 
@@ -226,7 +245,8 @@ fn value_bytes(v: &Node) -> Result<Vec<u8>, String> {
 fn utf8_problem(bytes: &[u8], valid_up_to: usize) -> FileProblem {
     let line = 1 + bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count();
     let lossy = String::from_utf8_lossy(bytes);
-    let key = parse_stream(&lossy, &Limits::default())
+    // The secret-file caps (1 MiB of alias expansion), not the ResourceList ones.
+    let key = parse_stream(&lossy, &yaml_hints::limits())
         .ok()
         .and_then(|docs| docs.into_iter().find(|d| d.as_map().is_some()))
         .and_then(|doc| {
@@ -317,7 +337,7 @@ mod tests {
             ("bad key: 1\n", 1, "key \"bad key\": may only contain"),
             ("..x: 1\n", 1, "start with `..`"),
             (".: 1\n", 1, "must not be `.`"),
-            ("x: !custom v\n", 1, "unsupported tag `!custom`"),
+            ("x: !custom v\n", 1, "key \"x\": the value starts with `!`"),
             ("x: !!binary '%%%'\n", 1, "not valid base64"),
             (
                 "base: &b {k: v}\nx:\n  <<: *b\n",
@@ -325,7 +345,7 @@ mod tests {
                 "key \"base\": value is a mapping",
             ),
             ("<<: {k: v}\n", 1, "merge keys"),
-            ("a: [\n", 2, "invalid YAML"),
+            ("a: [\n", 1, "invalid YAML"),
         ];
         for (text, line, needle) in table {
             let problems = parse(text.as_bytes())

@@ -17,4 +17,4 @@ mod parse;
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
 pub use fast::{Skimmer, fast_path_agrees, parse_document, parse_items};
 pub use node::{Node, Style, Value};
-pub use parse::{Limits, NODE_COST, YamlError, parse_stream};
+pub use parse::{Limits, NODE_COST, Notes, YamlError, parse_stream, parse_stream_noted};

@@ -61,9 +61,41 @@ enum Frame {
     },
 }
 
+/// What the parser saw besides the tree, for warnings about what YAML silently drops: each a
+/// position (1-based line, 0-based column in characters), in document order. Holds no text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// Where each comment starts (its `#`).
+    pub comments: Vec<(usize, usize)>,
+    /// Where each plain scalar starts that a comment (` #...`) ends on its own line, as in
+    /// `password: hunter2 #42`.
+    pub plain_before_comment: Vec<(usize, usize)>,
+    /// Where each empty node with an anchor and no tag is, as in `a: &hunter2`.
+    pub anchor_without_value: Vec<(usize, usize)>,
+}
+
+fn at(mark: &Marker) -> (usize, usize) {
+    (mark.line(), mark.col())
+}
+
 /// Parses every document of a YAML stream. An empty stream gives no documents; a lone `---`
 /// gives one document holding an empty plain scalar.
 pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
+    parse(text, limits, None)
+}
+
+/// [`parse_stream`], also reporting comments and anchors without a value ([`Notes`]).
+pub fn parse_stream_noted(text: &str, limits: &Limits) -> Result<(Vec<Node>, Notes), YamlError> {
+    let mut notes = Notes::default();
+    let docs = parse(text, limits, Some(&mut notes))?;
+    Ok((docs, notes))
+}
+
+fn parse(
+    text: &str,
+    limits: &Limits,
+    mut notes: Option<&mut Notes>,
+) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_printable(text)?;
     let mut parser = Parser::new_from_str(text);
@@ -73,12 +105,19 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
     let mut expanded = 0usize;
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
-            line: e.marker().line(),
+            line: within(text, e.marker().line()),
             message: scan_message(&e.to_string()),
         })?;
         let line = mark.line();
         let (node, anchor) = match event {
-            Event::StreamEnd => return Ok(docs),
+            Event::StreamEnd => {
+                if let Some(notes) = notes.as_deref_mut() {
+                    notes.comments = parser.comments().iter().map(at).collect();
+                    notes.plain_before_comment =
+                        parser.plain_before_comment().iter().map(at).collect();
+                }
+                return Ok(docs);
+            }
             Event::DocumentStart => {
                 anchors.clear();
                 continue;
@@ -89,6 +128,14 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
                 } else {
                     Style::Str
                 };
+                if anchor > 0
+                    && tag.is_none()
+                    && style == Style::Plain
+                    && text.is_empty()
+                    && let Some(notes) = notes.as_deref_mut()
+                {
+                    notes.anchor_without_value.push(at(&mark));
+                }
                 (leaf(Value::Scalar { text, style }, tag, line), anchor)
             }
             Event::Alias(id) => {
@@ -176,6 +223,20 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError>
     }
 }
 
+/// An error the scanner places at the end of the stream, past the last line (an unclosed
+/// flow collection, a key without `:`), is reported on the last line with content.
+fn within(text: &str, line: usize) -> usize {
+    let lines = text.lines().count();
+    if line <= lines {
+        return line;
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .last()
+        .map_or(line, |(i, _)| i + 1)
+}
+
 /// YAML 1.2 allows only printable characters in a stream (`c-printable`): no NUL or other
 /// control characters but tab, LF and CR (and NEL), no U+FFFE/U+FFFF.
 fn check_printable(text: &str) -> Result<(), YamlError> {
@@ -221,9 +282,17 @@ fn leaf(value: Value, tag: Option<Tag>, line: usize) -> Node {
     }
 }
 
+/// The tag as kubevault compares it: standard tags as `!!name` however they were spelt
+/// (`!!str`, `!<tag:yaml.org,2002:str>`, a `%TAG` handle for `tag:yaml.org,2002:`), the
+/// non-specific `!` as `!`, other verbatim tags as `!<uri>`, others expanded.
 fn short_tag(tag: Tag) -> String {
-    if tag.handle == "tag:yaml.org,2002:" {
+    const STANDARD: &str = "tag:yaml.org,2002:";
+    if tag.handle == STANDARD {
         format!("!!{}", tag.suffix)
+    } else if tag.handle.is_empty() && tag.suffix.starts_with(STANDARD) {
+        format!("!!{}", &tag.suffix[STANDARD.len()..])
+    } else if tag.handle.is_empty() && tag.suffix == "!" {
+        "!".to_string()
     } else if tag.handle.is_empty() {
         // A verbatim tag `!<uri>`: keep the brackets, or it would be written back as plain text.
         format!("!<{}>", tag.suffix)

@@ -167,7 +167,7 @@ fn run_editor(path: &Path, child_pid: &AtomicI32, editing: &AtomicBool) -> anyho
     let command = editor();
     let mut child = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg(format!("{command} \"$@\""))
+        .arg(format!("exec {command} \"$@\""))
         .arg("kubevault-editor")
         .arg(path)
         .spawn()
