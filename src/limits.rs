@@ -5,10 +5,6 @@
 //! reject half-way through an apply, into a clear error before anything is rendered. The numbers
 //! are documented for users in the README ("Limits, exit codes and messages"); keep the two in sync.
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::render::{Object, SOURCE};
-use crate::yaml::emit_document;
-
 /// Largest file read from the vault: 1 MiB (exactly 1 MiB is allowed).
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
@@ -67,80 +63,3 @@ pub const MAX_OBJECT_BYTES: usize = 3 << 19;
 
 /// Largest rendered output (all objects together): 1 GiB (a 100,000-secret vault renders 68 MB).
 pub const MAX_OUTPUT_BYTES: usize = 1 << 30;
-
-/// Checks rendered objects against [`MAX_OBJECT_BYTES`] and [`MAX_OUTPUT_BYTES`]; the errors
-/// name the object and its source file, never its content.
-pub fn check_objects(objects: &[Object]) -> Diagnostics {
-    let mut diags = Diagnostics::default();
-    let mut total = 0usize;
-    for object in objects {
-        let node = object.to_node();
-        let size = emit_document(&node).len();
-        total += size;
-        if size > MAX_OBJECT_BYTES {
-            let r = object.resource_ref();
-            diags.push(
-                Diagnostic::error(
-                    node.str_at(&["metadata", "annotations", SOURCE])
-                        .unwrap_or_default(),
-                    format!(
-                        "{} {:?} would be {size} bytes of YAML, more than the {MAX_OBJECT_BYTES} bytes (1.5 MiB) the API server accepts",
-                        r.kind, r.name
-                    ),
-                )
-                .about(r),
-            );
-        }
-    }
-    if total > MAX_OUTPUT_BYTES {
-        diags.push(Diagnostic::error(
-            "",
-            format!(
-                "the rendered objects total {total} bytes of YAML, more than the {MAX_OUTPUT_BYTES} bytes ({} MiB) limit", MAX_OUTPUT_BYTES >> 20
-            ),
-        ));
-    }
-    diags
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-
-    fn role(names: usize) -> Object {
-        Object::Role(Role {
-            metadata: ObjectMeta {
-                name: Some("kubevault:alice:read".into()),
-                annotations: Some(
-                    [(SOURCE.to_string(), "access_control/alice".to_string())].into(),
-                ),
-                ..Default::default()
-            },
-            rules: Some(vec![PolicyRule {
-                resource_names: Some((0..names).map(|i| format!("{i:0>250}")).collect()),
-                verbs: vec!["get".into()],
-                ..Default::default()
-            }]),
-        })
-    }
-
-    #[test]
-    fn objects_over_the_api_limit_are_errors() {
-        assert!(check_objects(&[role(10)]).is_empty());
-        let msgs: Vec<String> = check_objects(&[role(7000)])
-            .sorted()
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        assert_eq!(msgs.len(), 1);
-        assert!(
-            msgs[0].starts_with(
-                "access_control/alice: error: Role \"kubevault:alice:read\" would be "
-            ),
-            "{msgs:?}"
-        );
-        assert!(msgs[0].ends_with("more than the 1572864 bytes (1.5 MiB) the API server accepts"));
-    }
-}

@@ -17,9 +17,10 @@ fn main() -> ExitCode {
         eprintln!("error: internal error{at}; please report it (no input is shown)");
     }));
     let cli = Cli::parse();
-    let exit = match app::run(cli) {
+    // The rendering modes stream into this once their run is known to succeed.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let exit = match app::run(cli, &mut stdout) {
         Ok(report) => {
-            let mut stdout = std::io::stdout().lock();
             if report
                 .stdout
                 .iter()

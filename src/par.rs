@@ -61,8 +61,66 @@ fn map_split<T: Sync, R: Send>(
     out
 }
 
+/// Splits `0..len` into up to `pieces` consecutive ranges of nearly equal length (for
+/// [`par_map`] over ranges).
+pub fn chunks(len: usize, pieces: usize) -> Vec<std::ops::Range<usize>> {
+    let size = len.div_ceil(pieces.max(1)).max(1);
+    (0..len)
+        .step_by(size)
+        .map(|start| start..(start + size).min(len))
+        .collect()
+}
+
+/// Builds `count` pieces of output with `build(piece, buffer)` on all cores, a few pieces at a
+/// time, and hands each to `sink` in order as soon as its turn comes: memory holds those few
+/// pieces, never the whole output. Stops at the first error of `sink`.
+pub fn par_stream<E>(
+    count: usize,
+    build: impl Fn(usize, &mut String) + Sync,
+    mut sink: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let window = 2 * threads;
+    let mut next = 0;
+    while next < count {
+        let pieces: Vec<usize> = (next..(next + window).min(count)).collect();
+        let texts = par_map_pieces(&pieces, |&piece| {
+            let mut text = String::new();
+            build(piece, &mut text);
+            text
+        });
+        for text in &texts {
+            sink(text)?;
+        }
+        next += pieces.len();
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stream_keeps_order() {
+        let mut out = String::new();
+        super::par_stream(
+            100,
+            |i, buf| buf.push_str(&format!("{i},")),
+            |text| {
+                out.push_str(text);
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        let expected: String = (0..100).map(|i| format!("{i},")).collect();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn chunks_cover_everything() {
+        assert_eq!(super::chunks(10, 3), [0..4, 4..8, 8..10]);
+        assert!(super::chunks(0, 3).is_empty());
+    }
+
     #[test]
     fn keeps_order() {
         let items: Vec<u32> = (0..1000).collect();

@@ -7,27 +7,23 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use k8s_openapi::ByteString;
+use k8s_openapi::Resource;
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::{Metadata, Resource};
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::limits::{MAX_OBJECT_BYTES, MAX_OUTPUT_BYTES};
+use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NAME, SOURCE, kind};
+use crate::par::{chunks, par_map, par_stream};
 use crate::vault::Vault;
 use crate::vault::access::Grants;
-use base64::Engine as _;
+use crate::yaml::BlockWriter;
 
-use crate::yaml::{BlockWriter, Node};
-
-/// The label every generated object carries.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubevault");
-/// The annotation naming the functionConfig that generated an object.
-pub const GENERATOR: &str = "kubevault.dev/generator";
-/// The annotation naming the vault file an object comes from.
-pub const SOURCE: &str = "kubevault.dev/source";
+/// About how much YAML one parallel piece of output holds.
+pub const CHUNK_BYTES: usize = 256 << 10;
 
 /// What to render, independent of where it came from (functionConfig or flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,259 +34,6 @@ pub struct RenderSettings {
     pub create_namespace: bool,
     /// Value of `kubevault.dev/generator`: the functionConfig's name.
     pub generator: String,
-}
-
-/// One generated object.
-pub enum Object {
-    /// The opt-in Namespace.
-    Namespace(Namespace),
-    /// A kvstore Secret or a token Secret.
-    Secret(Secret),
-    /// A user's ServiceAccount.
-    ServiceAccount(ServiceAccount),
-    /// A user's read Role.
-    Role(Role),
-    /// Binds the Role to the ServiceAccount.
-    RoleBinding(RoleBinding),
-}
-
-impl fmt::Debug for Object {
-    /// Kind and name only: a Secret's data must never reach `Debug` output.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.resource_ref();
-        write!(f, "{}/{}", r.kind, r.name)
-    }
-}
-
-impl Object {
-    fn parts(&self) -> (&'static str, &'static str, &ObjectMeta) {
-        fn p<T: Resource + Metadata<Ty = ObjectMeta>>(
-            o: &T,
-        ) -> (&'static str, &'static str, &ObjectMeta) {
-            (T::API_VERSION, T::KIND, o.metadata())
-        }
-        match self {
-            Object::Namespace(o) => p(o),
-            Object::Secret(o) => p(o),
-            Object::ServiceAccount(o) => p(o),
-            Object::Role(o) => p(o),
-            Object::RoleBinding(o) => p(o),
-        }
-    }
-
-    /// apiVersion, kind, name and namespace.
-    pub fn resource_ref(&self) -> ResourceRef {
-        let (api_version, kind, meta) = self.parts();
-        ResourceRef {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            name: meta.name.clone().unwrap_or_default(),
-            namespace: meta.namespace.clone(),
-        }
-    }
-
-    /// The object as a YAML tree (apiVersion, kind, metadata first).
-    pub fn to_node(&self) -> Node {
-        let json = match self {
-            Object::Namespace(o) => serde_json::to_value(o),
-            Object::Secret(o) => serde_json::to_value(o),
-            Object::ServiceAccount(o) => serde_json::to_value(o),
-            Object::Role(o) => serde_json::to_value(o),
-            Object::RoleBinding(o) => serde_json::to_value(o),
-        };
-        // k8s-openapi types always serialize to JSON; a failure here is a bug, not bad input.
-        let mut node = Node::from_json(&json.expect("k8s-openapi objects serialize"));
-        // apiVersion, kind, metadata, then the rest (k8s-openapi writes fields alphabetically).
-        if let Some(entries) = node.as_map_mut()
-            && let Some(pos) = entries
-                .iter()
-                .position(|(k, _)| k.as_str() == Some("metadata"))
-        {
-            let meta = entries.remove(pos);
-            entries.insert(2.min(entries.len()), meta);
-        }
-        node
-    }
-}
-
-impl Object {
-    /// Appends the object as one YAML document (no `---`): the same bytes as
-    /// `emit_document(&self.to_node())`, written straight from the fields that [`render`] sets,
-    /// without the JSON and [`Node`] detour. With `item` it is written as an item of a
-    /// top-level sequence (a ResourceList's `items`). Objects with fields this writer does not
-    /// know (none that [`render`] makes) take the [`Object::to_node`] path.
-    pub fn write_yaml(&self, out: &mut String, item: bool) {
-        let start = out.len();
-        self.write_yaml_fields(out, item);
-        debug_assert!(
-            out[start..] == self.slow_yaml(item),
-            "the direct YAML writer differs from the serde path for {self:?}"
-        );
-    }
-
-    /// `write_yaml` through `to_node` and the [`Node`] emitter: the reference.
-    fn slow_yaml(&self, item: bool) -> String {
-        let node = self.to_node();
-        let mut out = String::new();
-        if item {
-            crate::yaml::emit_seq_item_into(&mut out, &node, 0);
-        } else {
-            crate::yaml::emit_document_into(&mut out, &node);
-        }
-        out
-    }
-
-    fn write_yaml_fields(&self, out: &mut String, item: bool) {
-        if !self.fast_path_ok() {
-            out.push_str(&self.slow_yaml(item));
-            return;
-        }
-        let (api_version, kind, meta) = self.parts();
-        let mut w = BlockWriter::new(out, item);
-        w.entry(0, "apiVersion", api_version);
-        w.entry(0, "kind", kind);
-        write_meta(&mut w, meta);
-        match self {
-            Object::Namespace(_) | Object::ServiceAccount(_) => {}
-            Object::Secret(o) => {
-                if let Some(data) = &o.data {
-                    w.open(0, "data");
-                    let mut b64 = String::new();
-                    for (k, v) in data {
-                        b64.clear();
-                        base64::engine::general_purpose::STANDARD.encode_string(&v.0, &mut b64);
-                        w.entry(2, k, &b64);
-                    }
-                }
-                if let Some(immutable) = o.immutable {
-                    w.entry_plain(0, "immutable", if immutable { "true" } else { "false" });
-                }
-                if let Some(t) = &o.type_ {
-                    w.entry(0, "type", t);
-                }
-            }
-            Object::Role(o) => {
-                if let Some(rules) = &o.rules {
-                    w.open(0, "rules");
-                    for r in rules {
-                        w.open_item(0);
-                        let lists = [
-                            ("apiGroups", r.api_groups.as_deref()),
-                            ("resourceNames", r.resource_names.as_deref()),
-                            ("resources", r.resources.as_deref()),
-                            ("verbs", Some(&r.verbs[..])),
-                        ];
-                        for (key, list) in lists {
-                            if let Some(list) = list {
-                                w.open(2, key);
-                                for v in list {
-                                    w.item(2, v);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            Object::RoleBinding(o) => {
-                w.open(0, "roleRef");
-                w.entry(2, "apiGroup", &o.role_ref.api_group);
-                w.entry(2, "kind", &o.role_ref.kind);
-                w.entry(2, "name", &o.role_ref.name);
-                if let Some(subjects) = &o.subjects {
-                    w.open(0, "subjects");
-                    for s in subjects {
-                        w.open_item(0);
-                        if let Some(g) = &s.api_group {
-                            w.entry(2, "apiGroup", g);
-                        }
-                        w.entry(2, "kind", &s.kind);
-                        w.entry(2, "name", &s.name);
-                        if let Some(ns) = &s.namespace {
-                            w.entry(2, "namespace", ns);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// True when every field set is one that [`Object::write_yaml`] writes itself.
-    fn fast_path_ok(&self) -> bool {
-        let (_, _, m) = self.parts();
-        // Listing every field makes a new k8s-openapi field a compile error here, not a silent gap.
-        let ObjectMeta {
-            annotations,
-            creation_timestamp,
-            deletion_grace_period_seconds,
-            deletion_timestamp,
-            finalizers,
-            generate_name,
-            generation,
-            labels,
-            managed_fields,
-            name,
-            namespace: _,
-            owner_references,
-            resource_version,
-            self_link,
-            uid,
-        } = m;
-        let meta_ok = name.is_some()
-            && annotations.as_ref().is_none_or(|a| !a.is_empty())
-            && labels.as_ref().is_none_or(|l| !l.is_empty())
-            && creation_timestamp.is_none()
-            && deletion_grace_period_seconds.is_none()
-            && deletion_timestamp.is_none()
-            && finalizers.is_none()
-            && generate_name.is_none()
-            && generation.is_none()
-            && managed_fields.is_none()
-            && owner_references.is_none()
-            && resource_version.is_none()
-            && self_link.is_none()
-            && uid.is_none();
-        meta_ok
-            && match self {
-                Object::Namespace(o) => o.spec.is_none() && o.status.is_none(),
-                Object::ServiceAccount(o) => {
-                    o.automount_service_account_token.is_none()
-                        && o.image_pull_secrets.is_none()
-                        && o.secrets.is_none()
-                }
-                Object::Secret(o) => {
-                    o.string_data.is_none() && o.data.as_ref().is_none_or(|d| !d.is_empty())
-                }
-                Object::Role(o) => o.rules.as_ref().is_some_and(|rules| {
-                    !rules.is_empty()
-                        && rules.iter().all(|r| {
-                            r.non_resource_urls.is_none()
-                                && !r.verbs.is_empty()
-                                && [&r.api_groups, &r.resource_names, &r.resources]
-                                    .iter()
-                                    .all(|l| l.as_ref().is_none_or(|l| !l.is_empty()))
-                        })
-                }),
-                Object::RoleBinding(o) => o.subjects.as_ref().is_some_and(|s| !s.is_empty()),
-            }
-    }
-}
-
-fn write_meta(w: &mut BlockWriter<'_>, m: &ObjectMeta) {
-    w.open(0, "metadata");
-    for (key, map) in [("annotations", &m.annotations), ("labels", &m.labels)] {
-        if let Some(map) = map {
-            w.open(2, key);
-            for (k, v) in map {
-                w.entry(4, k, v);
-            }
-        }
-    }
-    if let Some(name) = &m.name {
-        w.entry(2, "name", name);
-    }
-    if let Some(ns) = &m.namespace {
-        w.entry(2, "namespace", ns);
-    }
 }
 
 /// The rendered objects plus warnings; errors mean nothing is rendered.
@@ -308,21 +51,40 @@ enum Planned {
     Secret(usize),
     ServiceAccount(usize),
     Token(usize),
-    Role(usize),
-    RoleBinding(usize),
+    /// Part `part` (0 for `kubevault:<user>:read`, 1 for `...:read-2`, ...) of user `user`'s
+    /// Role, granting `grants.readable[user][start..end]`.
+    Role {
+        user: usize,
+        part: usize,
+        start: usize,
+        end: usize,
+    },
+    /// Binds the Role of the same user and part.
+    RoleBinding {
+        user: usize,
+        part: usize,
+    },
 }
 
 /// What [`render`] renders, in output order, checked for name clashes, before any object is
 /// built: large vaults are written object by object without holding every object in memory.
+/// [`Plan::size`] then measures every object, so that the limits hold before the first byte
+/// is written.
 pub struct Plan<'a> {
     vault: &'a Vault,
     grants: &'a Grants,
     settings: &'a RenderSettings,
     items: Vec<Planned>,
+    /// Each object's size as one YAML document (no `---`), once [`Plan::size`] ran.
+    sizes: Vec<usize>,
 }
 
 /// Plans the objects of a vault. `Err` holds every error (name clashes) and the warnings; `Ok`
 /// holds the plan and the warnings.
+///
+/// A user's grants go into as many Roles (each with its RoleBinding) as it takes to keep every
+/// Role within [`MAX_OBJECT_BYTES`]: `kubevault:<user>:read`, `kubevault:<user>:read-2`, ...,
+/// each holding a run of the sorted names, as many as fit.
 pub fn plan<'a>(
     vault: &'a Vault,
     grants: &'a Grants,
@@ -334,6 +96,14 @@ pub fn plan<'a>(
         items.push(Planned::Namespace);
     }
     items.extend((0..vault.secrets.len()).map(Planned::Secret));
+    let costs = name_costs(vault);
+    let mut plan = Plan {
+        vault,
+        grants,
+        settings,
+        items: Vec::new(),
+        sizes: Vec::new(),
+    };
     for (u, user) in vault.users.iter().enumerate() {
         for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
             if !used && !vault.unparsed.iter().any(|id| rule.matches(id)) {
@@ -359,20 +129,31 @@ pub fn plan<'a>(
             ));
             continue;
         }
-        items.push(Planned::Role(u));
-        items.push(Planned::RoleBinding(u));
+        let parts = plan.split_role(u, &costs);
+        items.extend(parts.iter().copied());
+        items.extend((0..parts.len()).map(|part| Planned::RoleBinding { user: u, part }));
     }
-    let plan = Plan {
-        vault,
-        grants,
-        settings,
-        items,
-    };
+    plan.items = items;
     if let Err(mut errors) = plan.check_clashes() {
         errors.extend(warnings);
         return Err(errors);
     }
     Ok((plan, warnings))
+}
+
+/// What each secret's name adds to a Role: its `resourceNames` line, `  - <name>\n` as the
+/// YAML writer quotes it.
+fn name_costs(vault: &Vault) -> Vec<usize> {
+    let mut line = String::new();
+    vault
+        .secrets
+        .iter()
+        .map(|s| {
+            line.clear();
+            BlockWriter::new(&mut line, false).item(2, &s.name);
+            line.len()
+        })
+        .collect()
 }
 
 /// Renders a vault. `Err` holds every error (name clashes) and the warnings; `Ok` holds the
@@ -402,9 +183,14 @@ impl Plan<'_> {
 
     /// Builds the `i`-th object.
     pub fn object(&self, i: usize) -> Object {
+        self.build(self.items[i], None)
+    }
+
+    /// Builds a planned object; a Role with `only` lists just that name (for sizing).
+    fn build(&self, planned: Planned, only: Option<&str>) -> Object {
         let (vault, settings) = (self.vault, self.settings);
         let ns = &settings.namespace;
-        match self.items[i] {
+        match planned {
             Planned::Namespace => Object::Namespace(Namespace {
                 metadata: meta(ns, None, None, settings),
                 ..Default::default()
@@ -450,7 +236,7 @@ impl Plan<'_> {
             Planned::Token(u) => {
                 let user = &vault.users[u];
                 let mut token_meta = meta(
-                    &format!("{}-token", user.name),
+                    &token_name(&user.name),
                     Some(ns),
                     Some(&user.source),
                     settings,
@@ -458,25 +244,30 @@ impl Plan<'_> {
                 token_meta
                     .annotations
                     .get_or_insert_with(Default::default)
-                    .insert(
-                        "kubernetes.io/service-account.name".into(),
-                        user.name.clone(),
-                    );
+                    .insert(SERVICE_ACCOUNT_NAME.into(), user.name.clone());
                 Object::Secret(Secret {
                     metadata: token_meta,
                     type_: Some("kubernetes.io/service-account-token".into()),
                     ..Default::default()
                 })
             }
-            Planned::Role(u) => {
+            Planned::Role {
+                user: u,
+                part,
+                start,
+                end,
+            } => {
                 let user = &vault.users[u];
-                let names: Vec<String> = self.grants.readable[u]
-                    .iter()
-                    .map(|&i| vault.secrets[i].name.clone())
-                    .collect();
+                let names: Vec<String> = match only {
+                    Some(name) => vec![name.to_string()],
+                    None => self.grants.readable[u][start..end]
+                        .iter()
+                        .map(|&i| vault.secrets[i].name.clone())
+                        .collect(),
+                };
                 Object::Role(Role {
                     metadata: meta(
-                        &role_name(&user.name),
+                        &role_name(&user.name, part),
                         Some(ns),
                         Some(&user.source),
                         settings,
@@ -490,18 +281,18 @@ impl Plan<'_> {
                     }]),
                 })
             }
-            Planned::RoleBinding(u) => {
+            Planned::RoleBinding { user: u, part } => {
                 let user = &vault.users[u];
-                let role_name = role_name(&user.name);
+                let role_name = role_name(&user.name, part);
                 Object::RoleBinding(RoleBinding {
                     metadata: meta(&role_name, Some(ns), Some(&user.source), settings),
                     role_ref: RoleRef {
                         api_group: "rbac.authorization.k8s.io".into(),
-                        kind: "Role".into(),
+                        kind: kind::ROLE.into(),
                         name: role_name,
                     },
                     subjects: Some(vec![Subject {
-                        kind: "ServiceAccount".into(),
+                        kind: kind::SERVICE_ACCOUNT.into(),
                         name: user.name.clone(),
                         namespace: Some(ns.clone()),
                         ..Default::default()
@@ -518,55 +309,56 @@ impl Plan<'_> {
 
     /// apiVersion, kind, name and namespace of the `i`-th object, without building it.
     pub fn resource_ref(&self, i: usize) -> ResourceRef {
-        let (kind, namespace, name) = self.key(i);
+        let key = self.key(i);
         let api_version = match self.items[i] {
             Planned::Namespace => Namespace::API_VERSION,
             Planned::Secret(_) | Planned::Token(_) => Secret::API_VERSION,
             Planned::ServiceAccount(_) => ServiceAccount::API_VERSION,
-            Planned::Role(_) => Role::API_VERSION,
-            Planned::RoleBinding(_) => RoleBinding::API_VERSION,
+            Planned::Role { .. } => Role::API_VERSION,
+            Planned::RoleBinding { .. } => RoleBinding::API_VERSION,
         };
         ResourceRef {
             api_version: api_version.into(),
-            kind: kind.into(),
-            name: name.into_owned(),
-            namespace: namespace.map(Into::into),
+            kind: key.kind.to_string(),
+            namespace: key.namespace().map(Into::into),
+            name: key.name.into_owned(),
         }
     }
 
-    /// Kind, namespace (`None` for the Namespace) and name of the `i`-th object, borrowed from
+    /// Kind, namespace (empty for the Namespace) and name of the `i`-th object, borrowed from
     /// the vault where it has them (every Secret and ServiceAccount): cheap enough to ask for
     /// every object.
-    pub fn key(&self, i: usize) -> (&'static str, Option<&str>, Cow<'_, str>) {
+    pub fn key(&self, i: usize) -> ObjectKey<'_> {
         let (vault, ns) = (self.vault, self.settings.namespace.as_str());
-        match self.items[i] {
-            Planned::Namespace => (Namespace::KIND, None, Cow::Borrowed(ns)),
+        let (k, namespace, name) = match self.items[i] {
+            Planned::Namespace => (kind::NAMESPACE, "", Cow::Borrowed(ns)),
             Planned::Secret(s) => (
-                Secret::KIND,
-                Some(ns),
-                Cow::Borrowed(&vault.secrets[s].name),
+                kind::SECRET,
+                ns,
+                Cow::Borrowed(vault.secrets[s].name.as_str()),
             ),
             Planned::ServiceAccount(u) => (
-                ServiceAccount::KIND,
-                Some(ns),
-                Cow::Borrowed(&vault.users[u].name),
+                kind::SERVICE_ACCOUNT,
+                ns,
+                Cow::Borrowed(vault.users[u].name.as_str()),
             ),
             Planned::Token(u) => (
-                Secret::KIND,
-                Some(ns),
-                Cow::Owned(format!("{}-token", vault.users[u].name)),
+                kind::SECRET,
+                ns,
+                Cow::Owned(token_name(&vault.users[u].name)),
             ),
-            Planned::Role(u) => (
-                Role::KIND,
-                Some(ns),
-                Cow::Owned(role_name(&vault.users[u].name)),
+            Planned::Role { user, part, .. } => (
+                kind::ROLE,
+                ns,
+                Cow::Owned(role_name(&vault.users[user].name, part)),
             ),
-            Planned::RoleBinding(u) => (
-                RoleBinding::KIND,
-                Some(ns),
-                Cow::Owned(role_name(&vault.users[u].name)),
+            Planned::RoleBinding { user, part } => (
+                kind::ROLE_BINDING,
+                ns,
+                Cow::Owned(role_name(&vault.users[user].name, part)),
             ),
-        }
+        };
+        ObjectKey::new(k, namespace, name)
     }
 
     /// The `kubevault.dev/source` of the `i`-th object (empty for the Namespace).
@@ -576,24 +368,24 @@ impl Plan<'_> {
             Planned::Secret(s) => &self.vault.secrets[s].source,
             Planned::ServiceAccount(u)
             | Planned::Token(u)
-            | Planned::Role(u)
-            | Planned::RoleBinding(u) => &self.vault.users[u].source,
+            | Planned::Role { user: u, .. }
+            | Planned::RoleBinding { user: u, .. } => &self.vault.users[u].source,
         }
     }
 
     /// How many objects of a kind the plan renders.
-    pub fn count(&self, kind: &str) -> usize {
+    pub fn count(&self, of: &str) -> usize {
         self.items
             .iter()
             .filter(|p| {
                 let k = match p {
-                    Planned::Namespace => Namespace::KIND,
-                    Planned::Secret(_) | Planned::Token(_) => Secret::KIND,
-                    Planned::ServiceAccount(_) => ServiceAccount::KIND,
-                    Planned::Role(_) => Role::KIND,
-                    Planned::RoleBinding(_) => RoleBinding::KIND,
+                    Planned::Namespace => kind::NAMESPACE,
+                    Planned::Secret(_) | Planned::Token(_) => kind::SECRET,
+                    Planned::ServiceAccount(_) => kind::SERVICE_ACCOUNT,
+                    Planned::Role { .. } => kind::ROLE,
+                    Planned::RoleBinding { .. } => kind::ROLE_BINDING,
                 };
-                k == kind
+                k == of
             })
             .count()
     }
@@ -605,8 +397,170 @@ impl Plan<'_> {
             if !item {
                 out.push_str("---\n");
             }
+            let start = out.len();
             self.object(i).write_yaml(out, item);
+            debug_assert!(
+                item || self.sizes.is_empty() || out.len() - start == self.sizes[i],
+                "object {i} was sized {} but is {} bytes",
+                self.sizes[i],
+                out.len() - start
+            );
         }
+    }
+
+    /// Splits user `u`'s grants into Roles within [`MAX_OBJECT_BYTES`], given what each name
+    /// adds to a Role ([`name_costs`]): as many names as fit into each, in order.
+    fn split_role(&self, u: usize, costs: &[usize]) -> Vec<Planned> {
+        let readable = &self.grants.readable[u];
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < readable.len() {
+            let part = parts.len();
+            let mut size = self.role_base(u, part, readable[start]);
+            let mut end = start;
+            while end < readable.len() {
+                let cost = costs[readable[end]];
+                // Every Role gets at least one name, whatever its size.
+                if end > start && size + cost > MAX_OBJECT_BYTES {
+                    break;
+                }
+                size += cost;
+                end += 1;
+            }
+            parts.push(Planned::Role {
+                user: u,
+                part,
+                start,
+                end,
+            });
+            start = end;
+        }
+        parts
+    }
+
+    /// The size of part `part` of user `u`'s Role without its names: the Role with only the
+    /// secret `first` in it, less that name's line.
+    fn role_base(&self, u: usize, part: usize, first: usize) -> usize {
+        let one = Planned::Role {
+            user: u,
+            part,
+            start: 0,
+            end: 0,
+        };
+        let name = &self.vault.secrets[first].name;
+        let mut out = String::new();
+        self.build(one, Some(name)).write_yaml(&mut out, false);
+        let mut line = String::new();
+        BlockWriter::new(&mut line, false).item(2, name);
+        out.len() - line.len()
+    }
+
+    /// Measures every object as YAML (Roles from their names' lines, the others written into
+    /// a scratch buffer and counted) and checks them against [`MAX_OBJECT_BYTES`] and the
+    /// total against [`MAX_OUTPUT_BYTES`]. The errors name the object and its source file,
+    /// never its content. Nothing is kept but the sizes.
+    pub fn size(&mut self) -> Diagnostics {
+        let costs = name_costs(self.vault);
+        let chunks = chunks(self.items.len(), 256);
+        let sizes: Vec<Vec<usize>> = par_map(&chunks, |range| {
+            let mut scratch = String::new();
+            range
+                .clone()
+                .map(|i| match self.items[i] {
+                    Planned::Role {
+                        user,
+                        part,
+                        start,
+                        end,
+                    } => {
+                        let readable = &self.grants.readable[user];
+                        self.role_base(user, part, readable[start])
+                            + readable[start..end]
+                                .iter()
+                                .map(|&s| costs[s])
+                                .sum::<usize>()
+                    }
+                    _ => {
+                        scratch.clear();
+                        self.object(i).write_yaml(&mut scratch, false);
+                        scratch.len()
+                    }
+                })
+                .collect()
+        });
+        self.sizes = sizes.into_iter().flatten().collect();
+        let mut diags = Diagnostics::default();
+        for (i, &size) in self.sizes.iter().enumerate() {
+            if size > MAX_OBJECT_BYTES {
+                let r = self.resource_ref(i);
+                diags.push(
+                    Diagnostic::error(
+                        self.source(i),
+                        format!(
+                            "{} {:?} would be {size} bytes of YAML, more than the {MAX_OBJECT_BYTES} bytes (1.5 MiB) the API server accepts",
+                            r.kind, r.name
+                        ),
+                    )
+                    .about(r),
+                );
+            }
+        }
+        let total = self.total_bytes();
+        if total > MAX_OUTPUT_BYTES {
+            diags.push(Diagnostic::error(
+                "",
+                format!(
+                    "the rendered objects total {total} bytes of YAML, more than the {MAX_OUTPUT_BYTES} bytes ({} MiB) limit",
+                    MAX_OUTPUT_BYTES >> 20
+                ),
+            ));
+        }
+        diags
+    }
+
+    /// The size of every object as one YAML document, summed ([`Plan::size`] measures them).
+    pub fn total_bytes(&self) -> usize {
+        self.sizes.iter().sum()
+    }
+
+    /// The size of the `i`-th object as one YAML document, once [`Plan::size`] ran.
+    pub fn object_bytes(&self, i: usize) -> usize {
+        self.sizes.get(i).copied().unwrap_or(0)
+    }
+
+    /// Writes every object as a `---`-separated YAML stream to `out`, built in parallel a few
+    /// chunks at a time and written as each chunk is ready: memory holds those chunks, never
+    /// the whole output.
+    pub fn write_stream(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let chunks = self.chunks_by_size(0..self.len());
+        par_stream(
+            chunks.len(),
+            |c, buf| {
+                self.write_range(buf, chunks[c].clone(), false);
+                // No `---` before the first document.
+                if c == 0 {
+                    buf.drain(..4);
+                }
+            },
+            |text| out.write_all(text.as_bytes()),
+        )
+    }
+
+    /// `range` in consecutive runs of about [`CHUNK_BYTES`] of YAML each (by the sizes).
+    pub fn chunks_by_size(&self, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+        let mut chunks = Vec::new();
+        let (mut start, mut bytes) = (range.start, 0);
+        for i in range.clone() {
+            bytes += self.object_bytes(i).max(64);
+            if bytes >= CHUNK_BYTES {
+                chunks.push(start..i + 1);
+                (start, bytes) = (i + 1, 0);
+            }
+        }
+        if start < range.end {
+            chunks.push(start..range.end);
+        }
+        chunks
     }
 
     /// Every (kind, namespace, name) must be unique among generated objects.
@@ -638,8 +592,17 @@ impl Plan<'_> {
     }
 }
 
-fn role_name(user: &str) -> String {
-    format!("kubevault:{user}:read")
+fn token_name(user: &str) -> String {
+    format!("{user}-token")
+}
+
+/// `kubevault:<user>:read` for the first part of a user's Role, `kubevault:<user>:read-2` for
+/// the second, and so on.
+pub fn role_name(user: &str, part: usize) -> String {
+    match part {
+        0 => format!("kubevault:{user}:read"),
+        n => format!("kubevault:{user}:read-{}", n + 1),
+    }
 }
 
 fn meta(

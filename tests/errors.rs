@@ -24,7 +24,7 @@ fn cases() -> Vec<Case> {
             setup: |sb| {
                 std::fs::remove_dir_all(sb.vault_dir()).unwrap();
             },
-            needles: &["vault directory [SANDBOX]/vault cannot be read"],
+            needles: &["vault directory [TMP]/vault cannot be read"],
         },
         Case {
             name: "missing kvstore",

@@ -1,7 +1,7 @@
 //! External Secrets Operator wiring: `external-secret-store` on a token Secret as kubectl prints it
 //! (YAML and JSON), `external-secret` on the quickstart vault, every failure case, and every ESO
 //! object printed validated against the `v1` `openAPIV3Schema` of the ESO CRDs in
-//! `../shared/testdata/eso/` (objects get `additionalProperties: false`, as the API server prunes
+//! `tests/fixtures/eso/` (objects get `additionalProperties: false`, as the API server prunes
 //! unknown fields, so a misspelt field fails too).
 
 mod common;
@@ -12,7 +12,7 @@ use common::{QUICKSTART, in_repo, kubevault, repo};
 use kubevault::yaml::{Limits, Node, Style, Value, parse_stream};
 use serde_json::Value as Json;
 
-const ESO_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/eso");
+const ESO_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eso");
 const SERVER: &str = "https://vault.example.com:6443";
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -2,14 +2,14 @@
 //! (kpt, kubectl, podman), asserting on the rendered objects, which are also validated against
 //! Kubernetes 1.32. A missing tool skips a test loudly, and fails it under `CI=true`.
 
-mod support;
+mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
+use common::tools::*;
 use serde_yaml::Value;
-use support::*;
 
 // ---------------------------------------------------------------- kpt-render
 

@@ -6,7 +6,8 @@ mod common;
 
 use glob_match::glob_match;
 use kubevault::app::krm_function;
-use kubevault::render::{Object, RenderSettings, render};
+use kubevault::object::Object;
+use kubevault::render::{RenderSettings, render};
 use kubevault::vault::access::evaluate;
 use kubevault::vault::model::build;
 use kubevault::vault::walk::{VaultFile, VaultFiles};
@@ -237,8 +238,10 @@ proptest! {
         sb.file("vault/kvstore/broken.yaml", breaker.replace('V', &planted));
         sb.file("vault/access_control/alice", user_rules.join("\n"));
         let input = common::resource_list("", common::FN_CONFIG);
-        let report = krm_function(input.as_bytes(), sb.path());
+        let mut streamed = Vec::new();
+        let report = krm_function(input.as_bytes(), sb.path(), &mut streamed).unwrap();
         prop_assert_eq!(report.exit, kubevault::exit::Exit::Failure, "{}", breaker);
+        prop_assert!(streamed.is_empty(), "a failed run streamed output");
         let stdout = report.stdout.concat();
         prop_assert!(!stdout.contains(&planted), "stdout leaks for {:?}:\n{}", breaker, stdout);
         for line in &report.messages {

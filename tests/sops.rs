@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use kubevault::sops::{Identities, SopsError, decrypt, is_encrypted, load_identities};
 use kubevault::yaml::{Limits, Node, Style, Value, parse_stream};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/sops");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sops-reference");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sops");
 const VECTOR_CASES: [&str; 7] = [
     "empty_value",

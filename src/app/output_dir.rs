@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::render::Object;
+use crate::object::Object;
 use crate::yaml::emit_document;
 
 /// The manifest of files written by the last run.

@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use crate::app::Report;
 use crate::cli::CanReadArgs;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::vault::access::Grants;
 use crate::vault::model::Vault;
 
-use super::query::{Paint, failure, load};
+use super::query::{failure, load};
+use crate::paint::Paint;
 
 /// Runs `kubevault can-read`.
 pub fn run(args: &CanReadArgs, cwd: &Path, paint: Paint) -> Report {

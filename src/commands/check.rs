@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::app::{CheckedVault, Report, VaultSource, check_vault};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::diag::Severity;
 use crate::exit::Exit;
+use crate::pipeline::{CheckedVault, check_vault};
 use crate::render::RenderSettings;
+use crate::report::Report;
+use crate::source::VaultSource;
 use crate::vault::Vault;
 use crate::vault::metadata::Shape;
 

@@ -16,11 +16,11 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::app::Report;
 use crate::cli::{CreationPolicy, DeletionPolicy, ExternalSecretArgs, ExternalSecretStoreArgs};
 use crate::config::DEFAULT_NAMESPACE;
 use crate::exit::Exit;
-use crate::render::Object;
+use crate::object::Object;
+use crate::report::Report;
 use crate::vault::Secret as VaultSecret;
 use crate::vault::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::yaml::{Limits, Node, emit_stream, parse_stream};

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::app::Report;
 use crate::exit::Exit;
+use crate::report::Report;
 
 /// File name of the binary that `install` writes.
 pub const BINARY_NAME: &str = "kubevault";

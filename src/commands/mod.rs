@@ -1,7 +1,7 @@
 //! Subcommands beyond the three rendering modes, one module each: scaffolding, checking, access
 //! questions, the External Secrets Operator wiring for consumer clusters, and installing the
 //! binary for orchestrators. Each builds on the core's model and rule evaluation and returns an
-//! [`crate::app::Report`] for `main` to print.
+//! [`crate::report::Report`] for `main` to print.
 
 pub mod author;
 pub mod can_read;

@@ -11,10 +11,10 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::app::Report;
 use crate::cli::NewArgs;
 use crate::config::normalize;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::vault::names::is_dns1123_label;
 
 /// The example secret, relative to the vault directory.

@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
 
-use crate::app::{Report, VaultSource};
+use crate::report::Report;
+use crate::source::VaultSource;
 use sha2::Digest;
 
 use crate::cli::{AuditArgs, AuditFormat, AuditPolicyArgs, DiffArgs, DiffFormat};

@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
-use crate::app::Report;
 use crate::cli::WhoCanReadArgs;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::vault::model::Vault;
 use crate::vault::rules::deciding_rule;
 
-use super::query::{Paint, failure, find_secret, load};
+use super::query::{failure, find_secret, load};
+use crate::paint::Paint;
 
 /// Runs `kubevault who-can-read`.
 pub fn run(args: &WhoCanReadArgs, cwd: &Path, paint: Paint) -> Report {

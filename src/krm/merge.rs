@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::render::{GENERATOR, MANAGED_BY};
+use crate::object::{GENERATOR, MANAGED_BY, ObjectKey};
 use crate::yaml::{Node, Skimmer, emit_seq_item_into, parse_items};
 
 /// One input item: what merging needs, its text as written back, and its tree where kubevault
@@ -15,7 +15,7 @@ use crate::yaml::{Node, Skimmer, emit_seq_item_into, parse_items};
 /// thread), and only its text is kept: a re-render never holds thousands of item trees.
 pub struct Item<'a> {
     /// Kind, namespace and name.
-    pub key: Key,
+    pub key: ObjectKey<'static>,
     /// The item as an entry of a top-level block sequence (`- apiVersion: ...`), exactly as a
     /// ResourceList with it is written: as it was read ([`Item::verbatim`]) or as our emitter
     /// writes its tree ([`Item::new`]).
@@ -39,7 +39,7 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// What [`Item::verbatim`] reads of an entry: the [`Key`] and the managed-by label.
+    /// What [`Item::verbatim`] reads of an entry: the [`ObjectKey`] and the managed-by label.
     pub fn skimmer() -> Skimmer<'static, 4> {
         Skimmer::new([
             &["kind"],
@@ -74,7 +74,7 @@ impl<'a> Item<'a> {
             Cow::Owned(text)
         };
         Some(Item {
-            key: (owned(kind), owned(namespace), owned(name)),
+            key: ObjectKey::new(owned(kind), owned(namespace), owned(name)),
             text,
             node,
         })
@@ -93,13 +93,10 @@ impl std::fmt::Debug for Item<'_> {
     }
 }
 
-/// What identifies an item: kind, namespace (empty when none) and name.
-pub type Key = (String, String, String);
-
 /// The key of an item.
-pub fn key(item: &Node) -> Key {
+pub fn key(item: &Node) -> ObjectKey<'static> {
     let s = |p: &[&str]| item.str_at(p).unwrap_or("").to_string();
-    (
+    ObjectKey::new(
         s(&["kind"]),
         s(&["metadata", "namespace"]),
         s(&["metadata", "name"]),
@@ -136,14 +133,11 @@ pub enum Merged {
     Generated(usize),
 }
 
-/// A [`Key`] borrowed: kind, namespace (empty when none) and name.
-pub type KeyRef<'a> = (&'a str, &'a str, &'a str);
-
 /// The output order: every input item in order (ours replaced or dropped), then the new
 /// generated objects, whose keys are `generated` (in output order).
 pub fn merge(
     items: &[Item],
-    generated: &[KeyRef<'_>],
+    generated: &[ObjectKey<'_>],
     generator: &str,
 ) -> Result<Vec<Merged>, Diagnostics> {
     // Most pass-through items are of kinds kubevault never generates (Deployments,
@@ -151,37 +145,36 @@ pub fn merge(
     // must go even when this run generates nothing of their kind, e.g. from an emptied vault),
     // nothing can be replaced, removed or clash.
     let mut kinds: Vec<&str> = Vec::new();
-    for (kind, _, _) in generated {
-        if !kinds.contains(kind) {
-            kinds.push(kind);
+    for key in generated {
+        if !kinds.contains(&key.kind.as_ref()) {
+            kinds.push(&key.kind);
         }
     }
     if !items
         .iter()
-        .any(|item| kinds.contains(&item.key.0.as_str()) || item.is_ours(generator))
+        .any(|item| kinds.contains(&item.key.kind.as_ref()) || item.is_ours(generator))
     {
         return Ok((0..items.len())
             .map(Merged::Input)
             .chain((0..generated.len()).map(Merged::Generated))
             .collect());
     }
-    let mut slots: HashMap<KeyRef<'_>, Option<usize>> = HashMap::with_capacity(generated.len());
+    let mut slots: HashMap<&ObjectKey<'_>, Option<usize>> = HashMap::with_capacity(generated.len());
     for (i, k) in generated.iter().enumerate() {
-        slots.insert(*k, Some(i));
+        slots.insert(k, Some(i));
     }
     let mut errors = Diagnostics::default();
     let mut out = Vec::with_capacity(items.len() + generated.len());
     for (j, item) in items.iter().enumerate() {
         let k = &item.key;
-        let k: KeyRef<'_> = (&k.0, &k.1, &k.2);
         if item.is_ours(generator) {
-            if let Some(i) = slots.get_mut(&k).and_then(Option::take) {
+            if let Some(i) = slots.get_mut(k).and_then(Option::take) {
                 out.push(Merged::Replaces(i, j));
             }
             continue;
         }
-        if slots.contains_key(&k) {
-            let (kind, ns, name) = k;
+        if slots.contains_key(k) {
+            let (kind, ns, name) = (&k.kind, &k.namespace, &k.name);
             errors.push(Diagnostic::error(
                 "",
                 format!(
@@ -211,8 +204,7 @@ fn merge_items(
     generated: Vec<Node>,
     generator: &str,
 ) -> Result<Vec<Node>, Diagnostics> {
-    let keys: Vec<Key> = generated.iter().map(key).collect();
-    let keys: Vec<KeyRef<'_>> = keys.iter().map(|(k, ns, n)| (&**k, &**ns, &**n)).collect();
+    let keys: Vec<ObjectKey> = generated.iter().map(key).collect();
     let list: Vec<Item> = items.iter().cloned().map(Item::new).collect();
     let merged = merge(&list, &keys, generator)?;
     let mut items: Vec<Option<Node>> = items.into_iter().map(Some).collect();

@@ -6,11 +6,11 @@ mod merge;
 mod results;
 mod split;
 
-pub use merge::{Item, Key, KeyRef, Merged, key, merge, with_bookkeeping_of};
+pub use merge::{Item, Merged, key, merge, with_bookkeeping_of};
 pub use results::result_node;
 
 use crate::diag::Diagnostic;
-use crate::par::par_map;
+use crate::par::par_stream;
 use crate::yaml::{
     Limits, Node, Value, emit_document, emit_document_into, emit_seq_item_into, parse_stream,
 };
@@ -175,60 +175,88 @@ pub fn write(
     function_config: Option<Node>,
     results: Vec<Node>,
 ) -> String {
-    let texts: String = items.iter().map(|item| item.text.as_ref()).collect();
-    let parts = if items.is_empty() {
-        vec![]
-    } else {
-        vec![texts]
-    };
-    around(api_version, parts, function_config, results).concat()
+    let (head, tail) = around(api_version, !items.is_empty(), function_config, results);
+    let mut out = head;
+    for item in items {
+        out.push_str(&item.text);
+    }
+    out.push_str(&tail);
+    out
 }
 
-/// Writes a ResourceList like [`write`](fn@write), with the items given as a [`merge`] order:
-/// input items by index, generated objects written by `write_generated(i, out)` as items of a
-/// top-level sequence (or, where one replaces an earlier run's item, as `generated_node(i)` with
-/// that item's bookkeeping). Items are written in parallel chunks and returned as parts to print
-/// one after the other.
+/// How one output item of a [`merge`] order is written: input items by index, generated
+/// objects written by `write(i, out)` as items of a top-level sequence (or, where one replaces
+/// an earlier run's item, as `node(i)` with that item's bookkeeping), about `bytes(i)` long.
+pub struct Generated<'g> {
+    /// Writes generated object `i` as a sequence item.
+    pub write: &'g (dyn Fn(usize, &mut String) + Sync),
+    /// Generated object `i` as a tree.
+    pub node: &'g (dyn Fn(usize) -> Node + Sync),
+    /// About how many bytes generated object `i` takes.
+    pub bytes: &'g (dyn Fn(usize) -> usize + Sync),
+}
+
+/// Writes a ResourceList like [`write`](fn@write) to `out`, with the items given as a [`merge`]
+/// order. Items are built in parallel chunks of about [`crate::render::CHUNK_BYTES`] and
+/// written as each is ready, never all held at once.
 pub fn write_merged(
+    out: &mut dyn std::io::Write,
     api_version: &str,
     items: &[Item],
     merged: &[Merged],
-    write_generated: &(dyn Fn(usize, &mut String) + Sync),
-    generated_node: &(dyn Fn(usize) -> Node + Sync),
+    generated: &Generated<'_>,
     function_config: Option<Node>,
     results: Vec<Node>,
-) -> Vec<String> {
-    let size = merged.len().div_ceil(64).max(1);
-    let chunks: Vec<&[Merged]> = merged.chunks(size).collect();
-    let parts = par_map(&chunks, |chunk| {
-        let mut out = String::with_capacity(chunk.len() * 640);
-        for m in chunk.iter() {
-            match *m {
-                Merged::Input(j) => out.push_str(&items[j].text),
-                Merged::Replaces(i, j) => {
-                    let new = generated_node(i);
-                    let new = match &items[j].node {
-                        Some(old) => with_bookkeeping_of(new, old),
-                        None => new,
-                    };
-                    emit_seq_item_into(&mut out, &new, 0);
-                }
-                Merged::Generated(i) => write_generated(i, &mut out),
-            }
+) -> std::io::Result<()> {
+    let mut chunks: Vec<&[Merged]> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (n, m) in merged.iter().enumerate() {
+        bytes += match *m {
+            Merged::Input(j) => items[j].text.len(),
+            Merged::Replaces(i, _) | Merged::Generated(i) => (generated.bytes)(i),
         }
-        out
-    });
-    around(api_version, parts, function_config, results)
+        .max(64);
+        if bytes >= crate::render::CHUNK_BYTES {
+            chunks.push(&merged[start..=n]);
+            (start, bytes) = (n + 1, 0);
+        }
+    }
+    if start < merged.len() {
+        chunks.push(&merged[start..]);
+    }
+    let (head, tail) = around(api_version, !merged.is_empty(), function_config, results);
+    out.write_all(head.as_bytes())?;
+    par_stream(
+        chunks.len(),
+        |c, buf| {
+            for m in chunks[c] {
+                match *m {
+                    Merged::Input(j) => buf.push_str(&items[j].text),
+                    Merged::Replaces(i, j) => {
+                        let new = (generated.node)(i);
+                        let new = match &items[j].node {
+                            Some(old) => with_bookkeeping_of(new, old),
+                            None => new,
+                        };
+                        emit_seq_item_into(buf, &new, 0);
+                    }
+                    Merged::Generated(i) => (generated.write)(i, buf),
+                }
+            }
+        },
+        |text| out.write_all(text.as_bytes()),
+    )?;
+    out.write_all(tail.as_bytes())
 }
 
-/// The parts of a ResourceList around its written items (`parts`, none for no items): the
-/// head, the items, then `functionConfig` and `results`.
+/// The text of a ResourceList before and after its written items (`any_items`: there are
+/// some): the head, then `functionConfig` and `results`.
 fn around(
     api_version: &str,
-    parts: Vec<String>,
+    any_items: bool,
     function_config: Option<Node>,
     results: Vec<Node>,
-) -> Vec<String> {
+) -> (String, String) {
     let api_version = if API_VERSIONS.contains(&api_version) {
         api_version
     } else {
@@ -245,21 +273,17 @@ fn around(
     if !results.is_empty() {
         tail.push(("results", Node::seq(results)));
     }
-    if parts.is_empty() {
+    if !any_items {
         head.push(("items", Node::seq(Vec::new())));
         head.extend(tail);
-        return vec![emit_document(&Node::map(head))];
+        return (emit_document(&Node::map(head)), String::new());
     }
-    let mut out = Vec::with_capacity(parts.len() + 2);
     let mut text = String::new();
     emit_document_into(&mut text, &Node::map(head));
     text.push_str("items:\n");
-    out.push(text);
-    out.extend(parts);
-    let mut text = String::new();
+    let mut rest = String::new();
     if !tail.is_empty() {
-        emit_document_into(&mut text, &Node::map(tail));
+        emit_document_into(&mut rest, &Node::map(tail));
     }
-    out.push(text);
-    out
+    (text, rest)
 }

@@ -228,7 +228,7 @@ fn check_shape(shape: &Shape, data: &SecretData, source: &str) -> Vec<metadata::
     let keys: Vec<&str> = data.keys().map(String::as_str).collect();
     // kubevault's own annotations count towards the object's 256 KiB: the source path, and the
     // generator (a functionConfig name, at most 253 characters).
-    let own = crate::render::SOURCE.len() + source.len() + crate::render::GENERATOR.len() + 253;
+    let own = crate::object::SOURCE.len() + source.len() + crate::object::GENERATOR.len() + 253;
     metadata::check_secret(
         shape,
         &keys,

@@ -12,6 +12,7 @@
 mod emit;
 mod fast;
 mod node;
+mod object;
 mod parse;
 
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};

@@ -1,7 +1,15 @@
 //! The helpers every binary-level test uses: build vaults in temp directories, run the real
 //! `kubevault` with a clean environment, check for leaked sentinels, and turn a run into a
-//! snapshot text (exit code, stdout, stderr) with temp paths replaced.
+//! snapshot text (exit code, stdout, stderr) with temp paths replaced. [`tools`] finds and runs
+//! the real orchestrators (kpt, kubectl, podman) for the end-to-end tests of `examples/`.
+//!
+//! Every process a test starts gets one environment, from [`clean_env`]: none of the caller's
+//! kubevault, Argo CD, kustomize or sops variables, no colour settings, no XDG config, and the
+//! kubevault under test first on `PATH`. A helper that needs more (the quickstart's age key)
+//! adds it visibly.
 #![allow(dead_code)]
+
+pub mod tools;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,11 +61,9 @@ impl Sandbox {
         self
     }
 
-    /// Replaces the sandbox path in text with `[SANDBOX]`, for snapshots.
+    /// Replaces the sandbox path in text with `[TMP]` (see [`redact_paths`]), for snapshots.
     pub fn redact(&self, text: &str) -> String {
-        let real = std::fs::canonicalize(self.path()).unwrap();
-        text.replace(&real.display().to_string(), "[SANDBOX]")
-            .replace(&self.path().display().to_string(), "[SANDBOX]")
+        redact_paths(text, Some(self.path()))
     }
 }
 
@@ -85,18 +91,36 @@ impl Output {
     }
 }
 
+/// The variables of the caller's environment that would change what kubevault or the
+/// orchestrators do; [`clean_env`] removes them all.
+pub const CALLER_VARS: &[&str] = &[
+    "KUBEVAULT_DIR",
+    "KUBEVAULT_NAMESPACE",
+    "ARGOCD_ENV_KUBEVAULT_DIR",
+    "ARGOCD_ENV_KUBEVAULT_NAMESPACE",
+    "KUSTOMIZE_PLUGIN_HOME",
+    "SOPS_AGE_KEY",
+    "SOPS_AGE_KEY_FILE",
+    "SOPS_AGE_KEY_CMD",
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+];
+
+/// The one test environment (see the module docs): every [`CALLER_VARS`] removed,
+/// `XDG_CONFIG_HOME` pointing nowhere (no sops keys, no kustomize plugins of the developer's),
+/// and the kubevault under test first on `PATH`.
+pub fn clean_env(cmd: &mut Command) -> &mut Command {
+    for var in CALLER_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent/kubevault-tests")
+        .env("PATH", tools::path_with_kubevault())
+}
+
 /// Runs the kubevault binary in `cwd` with arguments, optional stdin and extra environment.
 pub fn run(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubevault"));
-    cmd.current_dir(cwd)
-        .args(args)
-        .env_remove("KUBEVAULT_DIR")
-        .env_remove("KUBEVAULT_NAMESPACE")
-        // Hermetic: no age keys from the developer's environment.
-        .env_remove("SOPS_AGE_KEY")
-        .env_remove("SOPS_AGE_KEY_FILE")
-        .env("XDG_CONFIG_HOME", "/nonexistent/kubevault-tests")
-        .env("NO_COLOR", "1");
+    clean_env(&mut cmd).current_dir(cwd).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -185,11 +209,7 @@ impl Run {
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
             self.code, self.stdout, self.stderr
         );
-        let text = match tmp {
-            Some(tmp) => redact(&text, tmp, "[TMP]"),
-            None => text,
-        };
-        redact(&text, repo(), "[REPO]")
+        redact_paths(&text, tmp)
     }
 
     /// Stdout and stderr together, for "never contains" checks.
@@ -198,29 +218,34 @@ impl Run {
     }
 }
 
-fn redact(text: &str, path: &Path, label: &str) -> String {
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    text.replace(&canonical.display().to_string(), label)
-        .replace(&path.display().to_string(), label)
+/// The one redaction of paths in test output: the temp directory `tmp` (as given and
+/// canonical) becomes `[TMP]`, the repository `[REPO]`.
+pub fn redact_paths(text: &str, tmp: Option<&Path>) -> String {
+    let replace = |text: String, path: &Path, label: &str| {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        text.replace(&canonical.display().to_string(), label)
+            .replace(&path.display().to_string(), label)
+    };
+    let text = match tmp {
+        Some(tmp) => replace(text.to_string(), tmp, "[TMP]"),
+        None => text.to_string(),
+    };
+    replace(text, repo(), "[REPO]")
 }
 
-/// Runs `kubevault args...` in `cwd` with `stdin` (empty when `None`) and without any
-/// `KUBEVAULT_*`/`NO_COLOR` from the caller's environment.
+/// Runs `kubevault args...` in `cwd` with `stdin` (empty when `None`) in the [`clean_env`], plus
+/// the quickstart's test-only age key as `SOPS_AGE_KEY_FILE` (it decrypts the quickstart's one
+/// SOPS-encrypted secret).
 pub fn kubevault(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubevault"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubevault"));
+    clean_env(&mut cmd);
+    let mut child = cmd
         .args(args)
         .current_dir(cwd)
-        .env_remove("KUBEVAULT_DIR")
-        .env_remove("KUBEVAULT_NAMESPACE")
-        .env_remove("NO_COLOR")
-        // The quickstart's test-only age key decrypts its one SOPS-encrypted secret; nothing
-        // else from the developer's key setup leaks in.
-        .env_remove("SOPS_AGE_KEY")
         .env(
             "SOPS_AGE_KEY_FILE",
             repo().join("examples/quickstart/age-key.txt"),
         )
-        .env("XDG_CONFIG_HOME", "/nonexistent/kubevault-tests")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
 use super::{Target, encryption_of, existing, open_file, report};
-use crate::app::Report;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::sops::Opened;
 
 /// The first line of the problem header; the header is removed before the file is read.

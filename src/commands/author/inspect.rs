@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use super::{Target, existing, files_under, open_file, report};
-use crate::app::Report;
 use crate::exit::Exit;
+use crate::report::Report;
 
 /// The recipients of a secret file's text: `None` for a plaintext file.
 pub fn file_recipients(bytes: &[u8]) -> Result<Option<Vec<String>>, String> {

@@ -11,9 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use super::{Target, encryption_of, files_under, open_file, report};
-use crate::app::Report;
 use crate::exit::Exit;
 use crate::par::par_map;
+use crate::report::Report;
 
 /// What happened to one file.
 enum Outcome {

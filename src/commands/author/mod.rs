@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::app::Report;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::sops::creation::{CreationRule, SopsConfig};
 use crate::sops::{Encryption, Identities, Opened};
 use fsio::VaultDir;

@@ -14,8 +14,8 @@ use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
 use super::{Target, encryption_of, existing, open_file, report};
-use crate::app::Report;
 use crate::exit::Exit;
+use crate::report::Report;
 use crate::sops::Opened;
 
 /// Most bytes one value may hold (the whole Secret is capped at 1 MiB too).

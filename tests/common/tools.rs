@@ -55,20 +55,12 @@ pub fn path_with_kubevault() -> std::ffi::OsString {
     std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&rest))).unwrap()
 }
 
-/// A command with kubevault on PATH and no kubevault/kustomize variables of the caller's.
+/// A command in the one test environment ([`super::clean_env`]), with no stdin.
 pub fn command(program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
     let mut cmd = Command::new(program);
-    cmd.current_dir(cwd)
-        .env("PATH", path_with_kubevault())
+    super::clean_env(&mut cmd)
+        .current_dir(cwd)
         .stdin(Stdio::null());
-    for var in [
-        "KUBEVAULT_DIR",
-        "KUBEVAULT_NAMESPACE",
-        "KUSTOMIZE_PLUGIN_HOME",
-        "XDG_CONFIG_HOME",
-    ] {
-        cmd.env_remove(var);
-    }
     cmd
 }
 
