@@ -66,6 +66,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Report> {
         (Some(Command::AuditPolicy(args)), _) => Ok(commands::review::run_audit_policy(&args)),
         (Some(Command::Audit(args)), _) => Ok(commands::review::run_audit(&args, &cwd)),
         (Some(Command::Diff(args)), _) => Ok(commands::review::run_diff(&args, &cwd)),
+        (Some(Command::Report(args)), _) => Ok(commands::review::run_report(&args, &cwd)),
         (
             Some(
                 command @ (Command::Set(_)

@@ -67,6 +67,9 @@ pub enum Command {
     /// What a change does to the vault: who gains and loses which secret (with the deciding
     /// rule), secrets and keys added, removed, renamed or changed, users added or removed.
     Diff(DiffArgs),
+    /// Write the access matrix (users × secrets, grouped by folder, the deciding rule on hover)
+    /// as one self-contained HTML page.
+    Report(ReportArgs),
 }
 
 /// `kubevault set` arguments.
@@ -460,4 +463,18 @@ pub struct DiffArgs {
     /// Exit 3 when any user gains access to a secret (a review gate for CI).
     #[arg(long)]
     pub fail_on_gain: bool,
+}
+
+/// `kubevault report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the page to this file (replaced atomically; no network needed to open it).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// The page title [default: "kubevault access matrix: <vault dir>"].
+    #[arg(long)]
+    pub title: Option<String>,
 }

@@ -8,7 +8,7 @@ use crate::report::Report;
 use crate::source::VaultSource;
 use sha2::Digest;
 
-use crate::cli::{AuditArgs, AuditFormat, AuditPolicyArgs, DiffArgs, DiffFormat};
+use crate::cli::{AuditArgs, AuditFormat, AuditPolicyArgs, DiffArgs, DiffFormat, ReportArgs};
 use crate::diag::Diagnostics;
 use crate::exit::Exit;
 use crate::review::audit::{self, Filter, Tally};
@@ -289,4 +289,40 @@ fn plural_files(n: usize) -> String {
     } else {
         format!("{n} encrypted files no key opens")
     }
+}
+
+/// Runs `kubevault report --html FILE`.
+pub fn run_report(args: &ReportArgs, cwd: &Path) -> Report {
+    let source = VaultSource::from_args(&args.vault.vault_dir, None, cwd);
+    let reviewed = match review_dir(&source, crate::config::DEFAULT_NAMESPACE, "the vault") {
+        Ok(r) => r,
+        Err(report) => return report,
+    };
+    let title = args.title.clone().unwrap_or_else(|| {
+        format!(
+            "kubevault access matrix: {}",
+            args.vault.vault_dir.display()
+        )
+    });
+    let page = crate::review::report::page(&reviewed.vault, &title);
+    let target = cwd.join(&args.html);
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name().and_then(|n| n.to_str()))
+    else {
+        return usage(format!("--html {}: not a file name", args.html.display()));
+    };
+    if let Err(e) = super::safe_write::write_files(dir, &[(name.to_string(), page.clone())], 0o644)
+    {
+        return failure(vec![format!("error: {e:#}")]);
+    }
+    let grants: usize = reviewed.grants.readable.iter().map(Vec::len).sum();
+    ok(
+        String::new(),
+        vec![format!(
+            "wrote {} ({} bytes): {} secrets × {} users, {grants} grants",
+            args.html.display(),
+            page.len(),
+            reviewed.vault.secrets.len(),
+            reviewed.vault.users.len()
+        )],
+    )
 }

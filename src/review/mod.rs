@@ -9,4 +9,5 @@ pub mod diff;
 pub mod diff_format;
 pub mod git;
 pub mod load;
+pub mod report;
 pub mod time;
