@@ -140,7 +140,7 @@ pub fn fingerprints(
                         Err(_) => {
                             sealed.push(secret.source.clone());
                             Keys {
-                                prints: from_data(&secret.data, false),
+                                prints: ciphertexts(&doc),
                                 encrypted: true,
                             }
                         }
@@ -149,7 +149,7 @@ pub fn fingerprints(
                 None => {
                     sealed.push(secret.source.clone());
                     Keys {
-                        prints: from_data(&secret.data, false),
+                        prints: ciphertexts(&doc),
                         encrypted: true,
                     }
                 }
@@ -157,6 +157,22 @@ pub fn fingerprints(
         })
         .collect();
     (keys, sealed)
+}
+
+/// Fingerprints of an encrypted document's values as stored (ciphertext, or the clear text of
+/// values sops left unencrypted), read from the file itself rather than from the model.
+fn ciphertexts(doc: &crate::yaml::Node) -> BTreeMap<String, Print> {
+    doc.as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.as_str()?;
+            (key != "sops").then(|| {
+                let text = v.as_str().map_or_else(|| format!("{v:?}"), str::to_string);
+                (key.to_string(), Print::Cipher(sha(text.as_bytes())))
+            })
+        })
+        .collect()
 }
 
 fn memfind(hay: &[u8], needle: &[u8]) -> bool {
