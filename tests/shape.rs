@@ -849,3 +849,175 @@ fn keys_and_policies() {
         assert_eq!(out.stdout, "");
     }
 }
+
+// ------------------------------------------------------------- examples/secret-shapes
+
+/// `name` on PATH, or `None` (a loud skip; a failure under `CI=true`).
+fn tool(name: &str, test: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "{test}: `{name}` is not on PATH, and CI=true: refusing to skip"
+        );
+        eprintln!("SKIPPED {test}: `{name}` is not on PATH");
+    }
+    found
+}
+
+/// A command in `cwd` with this kubevault first on PATH and a private XDG config home.
+fn tool_command(program: &Path, cwd: &Path, xdg: &Path) -> Command {
+    let bin = Path::new(env!("CARGO_BIN_EXE_kubevault")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut cmd = Command::new(program);
+    cmd.current_dir(cwd)
+        .env("PATH", path)
+        .env("XDG_CONFIG_HOME", xdg)
+        .env_remove("KUBEVAULT_DIR")
+        .env_remove("KUBEVAULT_NAMESPACE")
+        .env_remove("KUSTOMIZE_PLUGIN_HOME");
+    cmd
+}
+
+fn ok_stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The example's Secrets with the generator annotation (the only thing a route changes) unset.
+fn shaped_secrets(objects: &[Json]) -> Vec<Json> {
+    let mut secrets = secrets_of(objects);
+    for s in &mut secrets {
+        s["metadata"]["annotations"]
+            .as_object_mut()
+            .unwrap()
+            .remove("kubevault.dev/generator");
+        for k in [
+            "internal.config.kubernetes.io/path",
+            "config.kubernetes.io/path",
+            "internal.config.kubernetes.io/index",
+            "config.kubernetes.io/index",
+            "internal.config.kubernetes.io/id",
+            "config.k8s.io/id",
+            "internal.config.kubernetes.io/annotations-migration-resource-id",
+        ] {
+            s["metadata"]["annotations"]
+                .as_object_mut()
+                .unwrap()
+                .remove(k);
+        }
+    }
+    secrets.sort_by_key(|s| s["metadata"]["name"].as_str().unwrap().to_string());
+    secrets
+}
+
+fn assert_example_shapes(test: &str, secrets: &[Json]) {
+    assert_eq!(secrets.len(), 3, "{test}");
+    assert_eq!(
+        find(secrets, "shared-tls")["type"],
+        "kubernetes.io/tls",
+        "{test}"
+    );
+    assert_eq!(
+        find(secrets, "registry-pull")["type"],
+        "kubernetes.io/dockerconfigjson",
+        "{test}"
+    );
+    let api = find(secrets, "production-api");
+    assert_eq!(
+        api["metadata"]["annotations"]["reloader.stakater.com/match"], "true",
+        "{test}"
+    );
+    assert!(
+        secrets
+            .iter()
+            .all(|s| s["metadata"]["labels"]["team"] == "shop"
+                && s["metadata"]["namespace"] == "shop-secrets"),
+        "{test}"
+    );
+}
+
+#[test]
+fn the_secret_shapes_example_renders_alike_on_every_route() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/secret-shapes");
+    let xdg = tempfile::tempdir().unwrap();
+    let kubevault = Path::new(env!("CARGO_BIN_EXE_kubevault"));
+    let generate = ok_stdout(tool_command(kubevault, &example, xdg.path()).args([
+        "generate",
+        "--vault-dir",
+        "vault",
+        "-n",
+        "shop-secrets",
+    ]));
+    let objects = docs(&generate);
+    let reference = shaped_secrets(&objects);
+    assert_example_shapes("generate", &reference);
+    kubernetes_validate("secret-shapes generate", &objects);
+
+    if let Some(kpt) = tool("kpt", "secret-shapes kpt") {
+        for args in [
+            &["fn", "render", "--allow-exec", "-o", "unwrap", "."][..],
+            &[
+                "fn",
+                "eval",
+                ".",
+                "--exec",
+                "kubevault",
+                "--fn-config",
+                "fn-config.yaml",
+                "-o",
+                "unwrap",
+            ][..],
+        ] {
+            let out = ok_stdout(tool_command(&kpt, &example, xdg.path()).args(args));
+            let objects: Vec<Json> = docs(&out)
+                .into_iter()
+                .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kubevault")
+                .collect();
+            assert_eq!(shaped_secrets(&objects), reference, "kpt {}", args[1]);
+            kubernetes_validate(&format!("secret-shapes kpt {}", args[1]), &objects);
+        }
+    }
+    if let Some(kubectl) = tool("kubectl", "secret-shapes legacy plugin") {
+        ok_stdout(tool_command(kubevault, &example, xdg.path()).arg("install-plugin"));
+        let out = ok_stdout(tool_command(&kubectl, &example, xdg.path()).args([
+            "kustomize",
+            "--enable-alpha-plugins",
+            ".",
+        ]));
+        let objects = docs(&out);
+        assert_eq!(shaped_secrets(&objects), reference, "legacy plugin");
+        kubernetes_validate("secret-shapes legacy plugin", &objects);
+    }
+    let eso = ok_stdout(tool_command(kubevault, &example, xdg.path()).args([
+        "external-secret",
+        "--vault-dir",
+        "vault",
+        "--user",
+        "shop",
+        "--all",
+    ]));
+    let external: Vec<Json> = docs(&eso);
+    assert_eq!(external.len(), 3);
+    for doc in &external {
+        assert_eso_valid(doc);
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        let vault_side = find(&reference, name);
+        let template = &doc["spec"]["target"]["template"];
+        assert_eq!(template["type"], vault_side["type"], "{name}");
+        assert_eq!(template["metadata"]["labels"]["team"], "shop", "{name}");
+    }
+}

@@ -216,32 +216,10 @@ pub fn a_split_role_grants_exactly_the_same_set(cluster: &Cluster) {
         ]),
         None,
     );
-    if check.code != 0 && format!("{}{}", check.stdout, check.stderr).contains("bytes of YAML") {
-        // This kubevault does not split Roles yet (issue 12): `check` refuses the vault, and the
-        // single Role `generate` prints is one the API server refuses too — the limit is real.
-        eprintln!(
-            "!!!!!!!! split-role: this kubevault does not split oversized Roles; checking that \
-             the API server refuses the single one !!!!!!!!"
-        );
-        let role: Vec<Value> = objects
-            .iter()
-            .filter(|o| o["kind"] == "Role" && o["metadata"]["name"] == "kubevault:alice:read")
-            .cloned()
-            .collect();
-        assert_eq!(role.len(), 1);
-        let ran = cluster.kubectl().run(
-            &["apply", "--server-side", "-n", ns, "-f", "-"],
-            Some(&crate::harness::yaml_stream(&role)),
-        );
-        assert_ne!(
-            ran.code,
-            0,
-            "the API server accepted a {} byte Role",
-            rendered.len()
-        );
-        eprintln!("split-role: the API server said: {}", ran.stderr.trim());
-        return;
-    }
+    assert_eq!(
+        check.code, 0,
+        "check accepts a vault whose Roles are split: {check:?}"
+    );
     let allowed = can_read(root, "vault", "alice");
     assert_eq!(allowed.len(), BULK - 10);
     let roles: Vec<&Value> = objects
@@ -262,6 +240,20 @@ pub fn a_split_role_grants_exactly_the_same_set(cluster: &Cluster) {
         "split-role: alice has {} Role(s): {role_names:?}",
         roles.len()
     );
+    assert!(
+        roles.len() >= 2,
+        "one Role would pass the limit: {role_names:?}"
+    );
+    assert_eq!(role_names[0], "kubevault:alice:read");
+    assert_eq!(role_names[1], "kubevault:alice:read-2");
+    for name in &role_names {
+        let binding = objects
+            .iter()
+            .find(|o| o["kind"] == "RoleBinding" && o["metadata"]["name"] == *name)
+            .unwrap_or_else(|| panic!("no RoleBinding {name}"));
+        assert_eq!(binding["roleRef"]["name"], *name);
+        assert_eq!(binding["subjects"][0]["name"], "alice");
+    }
     // Apply the RBAC objects and a sample of the Secrets: authorization does not need the other
     // thousands to exist (a granted missing Secret is 404, a refused one 403).
     let sample: BTreeSet<String> = [0, 9, 10, 11, 42, BULK / 2, BULK - 1]
@@ -275,10 +267,12 @@ pub fn a_split_role_grants_exactly_the_same_set(cluster: &Cluster) {
         })
         .cloned()
         .collect();
-    cluster.kubectl().ok_in(
-        &["apply", "--server-side", "-n", ns, "-f", "-"],
+    let ran = cluster.kubectl().run_env(
+        &[PRUNE_BY_APPLYSET, &["-n", ns][..]].concat(),
         Some(&crate::harness::yaml_stream(&kept)),
+        &[("KUBECTL_APPLYSET", "true")],
     );
+    assert_eq!(ran.code, 0, "{ran:?}");
     let token = cluster.token(ns, "alice");
 
     // The API server's own view of alice's rules: the union over every Role is can-read's set.
@@ -328,6 +322,40 @@ pub fn a_split_role_grants_exactly_the_same_set(cluster: &Cluster) {
         None,
     );
     assert_eq!(list.status, 403);
+
+    // Fewer grants later: one Role is enough again, and a pruning apply removes the extra ones.
+    write_vault(root, &[("access_control/alice", "bulk/*-0000?\n")]);
+    let narrowed = kubevault_ok(root, &["generate", "--vault-dir", "vault", "-n", ns], None);
+    let narrowed: Vec<Value> = docs(&narrowed)
+        .into_iter()
+        .filter(|o| {
+            o["type"] != "Opaque" || sample.contains(o["metadata"]["name"].as_str().unwrap())
+        })
+        .collect();
+    let ran = cluster.kubectl().run_env(
+        &[PRUNE_BY_APPLYSET, &["-n", ns][..]].concat(),
+        Some(&crate::harness::yaml_stream(&narrowed)),
+        &[("KUBECTL_APPLYSET", "true")],
+    );
+    assert_eq!(ran.code, 0, "{ran:?}");
+    for name in &role_names[1..] {
+        for kind in ["role", "rolebinding"] {
+            assert!(!exists(cluster, ns, kind, name), "{kind} {name} pruned");
+        }
+    }
+    let now = wait_for("alice's narrowed rules", || {
+        let review = cluster.http(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+            &token,
+            Some(&json!({"apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectRulesReview", "spec": {"namespace": ns}})),
+        );
+        let names = secret_get_names(&review.json());
+        (names.len() == 10).then_some(names)
+    });
+    let want: BTreeSet<String> = can_read(root, "vault", "alice").into_iter().collect();
+    assert!(now == want, "after narrowing: {now:?}");
 }
 
 /// The names a SelfSubjectRulesReview grants `get` on `secrets` for.
