@@ -250,6 +250,54 @@ ensure_vault() {
   fi
 }
 
+# ensure_review_inputs SIZE: for the review rows (diff, report, audit), a second vault that
+# differs from the first as a pull request would (100 secrets changed, 50 moved, 20 users' rules
+# edited, 10 users added) and an API-server audit log of 1,000,000 events on its Secrets.
+ensure_review_inputs() {
+  local dir=$1 other=$1-changed log=$1-audit-1m.log
+  if [[ ! -f $other.complete ]]; then
+    log "$2: a changed copy of the vault for diff"
+    rm -rf "$other" && cp -a "$dir" "$other"
+    local i=0 f
+    while IFS= read -r f; do
+      i=$((i + 1))
+      if ((i <= 100)); then
+        printf 'changed_key: value-%d\n' "$i" >>"$f"
+      elif ((i <= 150)); then
+        mkdir -p "$other/kvstore/moved" && mv "$f" "$other/kvstore/moved/m$i"
+      else
+        break
+      fi
+    done < <(find "$other/kvstore" -type f | sort | awk 'NR % 97 == 1')
+    i=0
+    while IFS= read -r f; do
+      i=$((i + 1)); ((i > 20)) && break
+      printf 'moved/**\n!**/secret-%d*\n' "$i" >>"$f"
+    done < <(find "$other/access_control" -type f | sort)
+    for ((i = 0; i < 10; i++)); do printf 'moved/**\n' >"$other/access_control/new-user-$i"; done
+    touch "$other.complete"
+  fi
+  if [[ ! -f $log.complete ]]; then
+    log "$2: an audit log of 1,000,000 events"
+    local ns=kubevault-kvstore
+    find "$dir/kvstore" -type f | sed -e "s|^$dir/kvstore/||" -e 's/\.ya\?ml$//' \
+      | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9-]/-/g' >"$WORK/names.txt"
+    find "$dir/access_control" -type f -printf '%f\n' >"$WORK/users.txt"
+    awk -v ns="$ns" 'NR == FNR { names[n++] = $0; next } { users[u++] = $0 }
+      END {
+        srand(7)
+        for (i = 0; i < 1000000; i++) {
+          name = names[int(rand() * n)]; user = users[int(rand() * u)]
+          verb = (i % 50 == 0) ? "list" : "get"; code = (i % 17 == 0) ? 403 : 200
+          if (i % 10 == 0) { user = "system:admin" } else { user = "system:serviceaccount:" ns ":" user }
+          obj = (verb == "list") ? "" : ",\"name\":\"" name "\""
+          printf "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"%08x-0000-4000-8000-%012x\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/%s/secrets/%s\",\"verb\":\"%s\",\"user\":{\"username\":\"%s\",\"uid\":\"u-%d\",\"groups\":[\"system:serviceaccounts\",\"system:authenticated\"]},\"sourceIPs\":[\"10.0.0.%d\"],\"userAgent\":\"external-secrets/v0.10.7\",\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"%s\"%s,\"apiVersion\":\"v1\"},\"responseStatus\":{\"metadata\":{},\"code\":%d},\"requestReceivedTimestamp\":\"2026-11-%02dT%02d:%02d:%02d.%06dZ\",\"stageTimestamp\":\"2026-11-%02dT%02d:%02d:%02d.%06dZ\"}\n", i, i, ns, name, verb, user, i % 1000, i % 250, ns, obj, code, 1 + i % 28, i % 24, i % 60, i % 60, i % 1000000, 1 + i % 28, i % 24, i % 60, i % 60, (i + 900) % 1000000
+        }
+      }' "$WORK/names.txt" "$WORK/users.txt" >"$log"
+    touch "$log.complete"
+  fi
+}
+
 # v1_estimate_ms SIZE: kubevault 1.1.0 run time extrapolated from M (and M2U when measured):
 # reading/printing grows with secrets, rule matching with secrets × users × rules.
 v1_estimate_ms() {
@@ -275,6 +323,10 @@ for size in "${ORDER[@]}"; do
     prepare "$size" "kubevault generate" render /dev/null "$OURS" generate --vault-dir "$dir"
     if [[ $size == M ]]; then
       prepare "$size" "kubevault KRM, $KRM_ITEMS items" krm "$dir.resourcelist.yaml" "$OURS"
+      ensure_review_inputs "$dir" "$size"
+      prepare "$size" "kubevault diff (vs a changed copy)" none /dev/null "$OURS" diff "$dir" "$dir-changed" --format json
+      prepare "$size" "kubevault report --html" none /dev/null "$OURS" report --html "$WORK/report.html" --vault-dir "$dir"
+      prepare "$size" "kubevault audit, 1,000,000 events" none /dev/null "$OURS" audit --vault-dir "$dir" "$dir-audit-1m.log"
     fi
   else
     NOTE["$size|kubevault generate"]="n/a: build failed"
@@ -300,7 +352,8 @@ fmt_ms() { awk -v t="$1" 'BEGIN { if (t < 1000) printf "%.1f ms", t; else printf
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }'; }
 
-TOOLS=("read baseline" "kubevault generate" "kubevault KRM, $KRM_ITEMS items" "kubevault 1.1.0")
+TOOLS=("read baseline" "kubevault generate" "kubevault KRM, $KRM_ITEMS items" "kubevault 1.1.0"
+  "kubevault diff (vs a changed copy)" "kubevault report --html" "kubevault audit, 1,000,000 events")
 report() {
   local commit
   commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -381,6 +434,15 @@ report() {
     if [[ -n $a && -n $c ]]; then
       row "${LABEL[$size]}: time ≈ 2× M or less (linear, ≤ 2.5×)" "$(ratio "$a" "$c")$(cpu_note "$size|$g" "M|$g")" "$(awk -v a="$a" -v c="$c" 'BEGIN { print (a <= 2.5 * c) }')"
     else row "${LABEL[$size]}: time ≈ 2× M or less (linear, ≤ 2.5×)" "" ""; fi
+  done
+  local review_target name limit
+  for review_target in "kubevault diff (vs a changed copy)|diff of two M vaults < 1 s|1000" \
+    "kubevault report --html|report at M < 2 s|2000" \
+    "kubevault audit, 1,000,000 events|audit over 1,000,000 events < 5 s|5000"; do
+    IFS='|' read -r name m limit <<<"$review_target"
+    a=${MED["M|$name"]:-}
+    if [[ -n $a ]]; then row "M: $m" "$(fmt_ms "$a"), peak RSS $(fmt_mib "${RSS["M|$name"]}") MiB" "$(awk -v a="$a" -v l="$limit" 'BEGIN { print (a < l) }')"
+    else row "M: $m" "" ""; fi
   done
   a=${MED["M|$k"]:-} c=${MED["M|$g"]:-}
   if [[ -n $a && -n $c ]]; then

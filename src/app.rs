@@ -67,6 +67,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Report> {
         (Some(Command::Users(args)), _) => Ok(commands::users::run(&args, &cwd, Paint::detect())),
         (Some(Command::Completion(args)), _) => Ok(commands::shell::completion(args.shell)),
         (Some(Command::Man(args)), _) => Ok(commands::shell::man(args.command.as_deref())),
+        (Some(Command::AuditPolicy(args)), _) => Ok(commands::review::run_audit_policy(&args)),
+        (Some(Command::Audit(args)), _) => Ok(commands::review::run_audit(&args, &cwd)),
+        (Some(Command::Diff(args)), _) => Ok(commands::review::run_diff(&args, &cwd)),
+        (Some(Command::Report(args)), _) => Ok(commands::review::run_report(&args, &cwd)),
         (
             Some(
                 command @ (Command::Set(_)

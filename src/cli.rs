@@ -175,6 +175,17 @@ pub enum Command {
         after_help = "Examples:\n  kubevault show production/payments/db --key password | wc -c"
     )]
     Show(ShowArgs),
+    /// Print an audit.k8s.io/v1 Policy that records every request on the vault namespace's
+    /// Secrets, ServiceAccounts, Roles and RoleBindings at Metadata level.
+    AuditPolicy(AuditPolicyArgs),
+    /// Who read which vault secret, and when, from API-server audit logs.
+    Audit(AuditArgs),
+    /// What a change does to the vault: who gains and loses which secret (with the deciding
+    /// rule), secrets and keys added, removed, renamed or changed, users added or removed.
+    Diff(DiffArgs),
+    /// Write the access matrix (users × secrets, grouped by folder, the deciding rule on hover)
+    /// as one self-contained HTML page.
+    Report(ReportArgs),
 }
 
 /// `kubevault set` arguments.
@@ -542,4 +553,96 @@ pub enum CreationPolicy {
     None,
     /// ESO creates the Secret, or merges into one that exists.
     CreateOrMerge,
+}
+
+/// Output format of `kubevault audit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Tables: requests, then denied attempts, then what was read.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// `kubevault audit-policy` flags.
+#[derive(Debug, Args)]
+pub struct AuditPolicyArgs {
+    /// The vault namespace.
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+}
+
+/// `kubevault audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// API-server audit logs (JSON lines; `.gz` too, recognised by content); none or `-`: stdin.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Where the vault is (its current rules decide what is flagged).
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// The vault namespace.
+    #[arg(short = 'n', long, env = "KUBEVAULT_NAMESPACE", default_value = crate::config::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Only events since then: a duration back from now (`30m`, `24h`, `7d`, `2w`), a date
+    /// (`2026-12-01`) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this requester: a vault user or a full user name (`system:admin`).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only this secret: an identity, a Secret name or a glob over identities
+    /// (`production/**`); list/watch of the whole namespace are shown too.
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AuditFormat,
+}
+
+/// Output format of `kubevault diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Text,
+    /// For a pull-request comment: a summary table, gains and losses per user, secret changes.
+    Markdown,
+    /// One JSON document with every change.
+    Json,
+}
+
+/// `kubevault diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old vault: a vault directory, or `git:REV` (the vault directory as it is at that
+    /// revision, read from git objects).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new vault, the same way [default: the vault directory as it is now].
+    #[arg(value_name = "NEW")]
+    pub new: Option<String>,
+    /// The vault directory: the default NEW, and where `git:REV` finds the vault in the
+    /// repository; plus an age key to compare encrypted values by plaintext (optional).
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Exit 3 when any user gains access to a secret (a review gate for CI).
+    #[arg(long)]
+    pub fail_on_gain: bool,
+}
+
+/// `kubevault report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the page to this file (replaced atomically; no network needed to open it).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Where the vault is.
+    #[command(flatten)]
+    pub vault: VaultDirArg,
+    /// The page title [default: "kubevault access matrix: <vault dir>"].
+    #[arg(long)]
+    pub title: Option<String>,
 }

@@ -9,6 +9,8 @@ pub enum Exit {
     Failure = 1,
     /// Bad command line (also clap's own code for usage errors).
     Usage = 2,
+    /// `kubevault diff --fail-on-gain`: some user gains access to a secret.
+    AccessGained = 3,
 }
 
 impl From<Exit> for std::process::ExitCode {

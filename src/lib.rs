@@ -18,6 +18,7 @@ pub mod par;
 pub mod pipeline;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod sops;
 pub mod source;
 pub mod vault;

@@ -10,6 +10,7 @@ pub mod eso;
 pub mod install;
 pub mod new;
 pub mod query;
+pub mod review;
 pub mod safe_write;
 pub mod shell;
 pub mod users;

@@ -124,9 +124,11 @@ impl<'a> Pieces<'a> {
     }
 }
 
-/// Evaluates every user's rules against every secret (fast; same result as [`evaluate_naive`]).
-pub fn evaluate(vault: &Vault) -> Grants {
-    let n = vault.secrets.len();
+/// Every distinct rule pattern of the vault: its slot, and per slot the secrets it matches
+/// (ascending indices into `vault.secrets`).
+type PatternSets<'v> = (HashMap<&'v str, usize>, Vec<Vec<usize>>);
+
+fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
     let mut sorted: Vec<(&str, usize)> = vault
         .secrets
         .iter()
@@ -218,6 +220,30 @@ pub fn evaluate(vault: &Vault) -> Grants {
         bits
     });
 
+    (slots, sets)
+}
+
+/// For every user (in `vault.users` order) and every secret (in `vault.secrets` order), the
+/// rule that decides: its 1-based position in the user's rules, 0 when no rule matches (denied
+/// by default). The same "last matching rule wins" as [`evaluate`], computed the same fast way.
+pub fn deciders(vault: &Vault) -> Vec<Vec<u32>> {
+    let n = vault.secrets.len();
+    let (slots, sets) = pattern_sets(vault);
+    par_map(&vault.users, |user| {
+        let mut decider = vec![0u32; n];
+        for (r, rule) in user.rules.iter().enumerate() {
+            for &i in &sets[slots[rule.pattern.as_str()]] {
+                decider[i] = r as u32 + 1;
+            }
+        }
+        decider
+    })
+}
+
+/// Evaluates every user's rules against every secret (fast; same result as [`evaluate_naive`]).
+pub fn evaluate(vault: &Vault) -> Grants {
+    let n = vault.secrets.len();
+    let (slots, sets) = pattern_sets(vault);
     let per_user = par_map(&vault.users, |user| {
         let mut readable = Bits::new(n);
         let mut used = Vec::with_capacity(user.rules.len());
@@ -362,6 +388,25 @@ mod tests {
                 evaluate_naive(&vault),
                 "case {case}: {vault:?}"
             );
+        }
+    }
+
+    #[test]
+    fn deciders_equal_the_deciding_rule() {
+        let mut rng = Rng(7);
+        for case in 0..1000 {
+            let vault = random_vault(&mut rng);
+            let got = deciders(&vault);
+            for (u, user) in vault.users.iter().enumerate() {
+                for (i, s) in vault.secrets.iter().enumerate() {
+                    let want = user
+                        .rules
+                        .iter()
+                        .rposition(|r| r.matches(&s.identity))
+                        .map_or(0, |p| p as u32 + 1);
+                    assert_eq!(got[u][i], want, "case {case}");
+                }
+            }
         }
     }
 

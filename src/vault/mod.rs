@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod rules;
 pub mod secret_file;
+pub mod source;
 #[cfg(test)]
 pub(crate) mod test_rng;
 pub mod walk;
