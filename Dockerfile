@@ -28,4 +28,7 @@ LABEL org.opencontainers.image.title="kubevault" \
 # /out holds etc/passwd and etc/group (with nobody) and usr/local/bin/kubevault.
 COPY --from=build /out/ /
 USER 65534:65534
+# Inside the container only what the orchestrator mounted exists: the container route
+# (`vaultDir: /vault`, bind-mounted) needs a vault outside the package path (SPEC §9).
+ENV KUBEVAULT_ALLOW_OUTSIDE=1
 ENTRYPOINT ["kubevault"]

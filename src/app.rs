@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::cli::{Cli, Command, GenerateArgs};
 use crate::commands::{self, install};
 use crate::config::{self, FunctionConfig};
+use crate::confine;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::Exit;
 use crate::krm::{self, ResourceList};
@@ -182,10 +183,10 @@ pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Re
         let reading = scope.spawn(|| krm::read(text));
         let ahead = krm::function_config_ahead(text)
             .and_then(|fc| config::parse(Some(&fc)).ok())
-            .map(|cfg| {
-                let (source, settings) = (source_of(&cfg, cwd), settings_of(&cfg));
+            .and_then(|cfg| {
+                let (source, settings) = (source_of(&cfg, cwd).ok()?, settings_of(&cfg));
                 let loaded = load(&source, &settings);
-                (source, settings, loaded)
+                Some((source, settings, loaded))
             });
         let read = reading
             .join()
@@ -208,7 +209,17 @@ pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Re
         }
     };
     let settings = settings_of(&cfg);
-    let source = source_of(&cfg, cwd);
+    let source = match source_of(&cfg, cwd) {
+        Ok(source) => source,
+        Err(diags) => {
+            return Ok(failed(
+                list.items,
+                list.function_config,
+                &list.api_version,
+                diags,
+            ));
+        }
+    };
     let loaded = match ahead {
         Some((s, st, loaded)) if s == source && st == settings => loaded,
         _ => load(&source, &settings),
@@ -261,11 +272,37 @@ pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Re
     })
 }
 
-fn source_of(cfg: &FunctionConfig, cwd: &Path) -> VaultSource {
-    VaultSource {
-        dir: cfg.resolved_vault_dir(cwd),
-        age_key_file: cfg.resolved_age_key_file(cwd),
-        require_encryption: cfg.require_encryption,
+/// Where the functionConfig's vault and key file are. Unless the operator allows it
+/// ([`confine::ALLOW_OUTSIDE`]), both must lie inside the package (SPEC §9).
+fn source_of(cfg: &FunctionConfig, cwd: &Path) -> Result<VaultSource, Diagnostics> {
+    let root = cfg.package_root(cwd);
+    let confine = !confine::outside_allowed(&|name| std::env::var(name).ok());
+    let confine = confine.then_some(root);
+    let base = cfg.base_dir(cwd);
+    let mut errors = Diagnostics::default();
+    let mut refuse = |field: &str, written: &str| {
+        errors.push(Diagnostic::error(
+            "",
+            confine::refused(field, written, root),
+        ));
+    };
+    let dir = confine::resolve(base, &cfg.vault_dir, confine).unwrap_or_else(|confine::Outside| {
+        refuse("vaultDir", &cfg.vault_dir);
+        PathBuf::new()
+    });
+    let age_key_file = cfg.age_key_file.as_deref().and_then(|file| {
+        confine::resolve(base, file, confine)
+            .map_err(|confine::Outside| refuse("ageKeyFile", file))
+            .ok()
+    });
+    if errors.is_empty() {
+        Ok(VaultSource {
+            dir,
+            age_key_file,
+            require_encryption: cfg.require_encryption,
+        })
+    } else {
+        Err(errors)
     }
 }
 
@@ -312,7 +349,11 @@ pub fn legacy_plugin(
         Err(diags) => return stream_report(None, &diags, out),
     };
     let settings = settings_of(&cfg);
-    with_plan(&source_of(&cfg, cwd), &settings, |outcome| {
+    let source = match source_of(&cfg, cwd) {
+        Ok(source) => source,
+        Err(diags) => return stream_report(None, &diags, out),
+    };
+    with_plan(&source, &settings, |outcome| {
         stream_report(outcome.plan, &outcome.diags, out)
     })
 }
@@ -332,11 +373,37 @@ pub fn generate(
         .clone()
         .or_else(|| argocd("ARGOCD_ENV_KUBEVAULT_NAMESPACE"))
         .unwrap_or_else(|| config::DEFAULT_NAMESPACE.into());
+    // A vault directory from the Application (its plugin env, or the default in its app
+    // directory) is the repository's choice: it must stay in the app directory (SPEC §9).
+    let from_app = args.vault_dir.is_none()
+        && (argocd("ARGOCD_ENV_KUBEVAULT_DIR").is_some() || argocd("ARGOCD_APP_NAME").is_some());
     let vault_dir = args
         .vault_dir
         .clone()
         .or_else(|| argocd("ARGOCD_ENV_KUBEVAULT_DIR").map(PathBuf::from))
         .unwrap_or_else(|| config::DEFAULT_VAULT_DIR.into());
+    if from_app && !confine::outside_allowed(env) {
+        let dir = config::normalize(&cwd.join(&vault_dir));
+        if confine::beneath(cwd, &dir).is_err() {
+            return Ok(Report {
+                stdout: Vec::new(),
+                messages: vec![format!(
+                    "error: {}",
+                    confine::refused(
+                        if argocd("ARGOCD_ENV_KUBEVAULT_DIR").is_some() {
+                            "ARGOCD_ENV_KUBEVAULT_DIR"
+                        } else {
+                            "the vault directory"
+                        },
+                        &vault_dir.display().to_string(),
+                        cwd
+                    )
+                    .replacen("functionConfig: ", "", 1)
+                )],
+                exit: Exit::Failure,
+            });
+        }
+    }
     if !is_dns1123_label(&namespace) {
         return Ok(Report {
             stdout: Vec::new(),
@@ -356,7 +423,15 @@ pub fn generate(
         let diags = outcome.diags;
         match (&args.output_dir, outcome.plan) {
             (Some(dir), Some(plan)) => {
-                let written = output_dir::write(&cwd.join(dir), &plan.objects())?;
+                let written = match output_dir::write(&cwd.join(dir), &source.dir, &plan.objects())
+                {
+                    Ok(written) => written,
+                    Err(why) => {
+                        let mut report = stream_report(None, &diags, out)?;
+                        report.messages.push(format!("error: --output-dir: {why}"));
+                        return Ok(report);
+                    }
+                };
                 let mut report = stream_report(None, &diags, out)?;
                 report.exit = Exit::Success;
                 report

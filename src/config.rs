@@ -35,6 +35,9 @@ pub struct FunctionConfig {
     /// Where relative paths resolve under `kpt fn render`: the package path plus the config
     /// file's own directory, from kpt's annotations. `None` elsewhere (use the working directory).
     pub package_dir: Option<PathBuf>,
+    /// The package itself under `kpt fn render` (`internal.config.kubernetes.io/package-path`):
+    /// what the vault and key file must stay inside. `None` elsewhere (the working directory).
+    pub package_root: Option<PathBuf>,
     /// `spec.requireEncryption` (`data.requireEncryption`): plaintext secret files are errors.
     pub require_encryption: bool,
 }
@@ -45,6 +48,18 @@ impl FunctionConfig {
     pub fn resolved_vault_dir(&self, cwd: &Path) -> PathBuf {
         let base = self.package_dir.as_deref().unwrap_or(cwd);
         normalize(&base.join(&self.vault_dir))
+    }
+
+    /// The directory relative paths resolve against: the package directory under `kpt fn
+    /// render`, else `cwd`.
+    pub fn base_dir<'a>(&'a self, cwd: &'a Path) -> &'a Path {
+        self.package_dir.as_deref().unwrap_or(cwd)
+    }
+
+    /// The directory the vault and key file must stay inside (SPEC §9): the kpt package, else
+    /// `cwd` (the kustomization's directory).
+    pub fn package_root<'a>(&'a self, cwd: &'a Path) -> &'a Path {
+        self.package_root.as_deref().unwrap_or(cwd)
     }
 
     /// The age key file as an absolute path, resolved like the vault directory.
@@ -86,6 +101,12 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
     let Some(entries) = node.as_map() else {
         return Err(vec![err("must be a mapping".into())].into());
     };
+    if let Some((key, line)) = crate::krm::duplicate_key(node) {
+        // A reader that keeps the first value and one that keeps the last would disagree.
+        errors.push(err(format!(
+            "the mapping key {key} appears twice (line {line} of the config); give each field once"
+        )));
+    }
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
     let kind = node.str_at(&["kind"]).unwrap_or("");
     let (body_key, typed) = match (api_version, kind) {
@@ -123,6 +144,7 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         create_namespace: false,
         age_key_file: None,
         package_dir: package_dir(node),
+        package_root: package_dir(node).and(package_path(node)),
         require_encryption: false,
     };
     match node.get(body_key) {
@@ -208,6 +230,17 @@ fn parse_bool(v: &Node, typed: bool) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// `internal.config.kubernetes.io/package-path`, when absolute.
+fn package_path(node: &Node) -> Option<PathBuf> {
+    let package = node
+        .path(&["metadata", "annotations"])?
+        .get("internal.config.kubernetes.io/package-path")?
+        .as_str()?;
+    Path::new(package)
+        .is_absolute()
+        .then(|| PathBuf::from(package))
 }
 
 /// `internal.config.kubernetes.io/package-path` joined with the directory of the config's own path.

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod confine;
 pub mod diag;
 pub mod exit;
 pub mod krm;

@@ -277,10 +277,24 @@ fn editing_a_sops_file_keeps_every_unchanged_ciphertext() {
             ("extra", "1"),
         ])
     );
+    // `edit` of the sops-written file: only the edited value changes.
+    let before_edit = read(&s, "vault/kvstore/app/db.yaml");
+    ok(&edit_with(&s, "sed -i 's/^user: .*/user: root/' \"$1\"\n"));
+    let edited = read(&s, "vault/kvstore/app/db.yaml");
+    assert_kept(
+        &before_edit,
+        &edited,
+        &["user:", "    lastmodified:", "    mac:"],
+    );
+    assert_eq!(
+        sops_decrypt(&s, "vault/kvstore/app/db.yaml", "keys.txt").unwrap()["user"],
+        "root"
+    );
     // unset removes only that entry.
     ok(&kv(&s, &["unset", "app/db", "extra"]));
     let unset = read(&s, "vault/kvstore/app/db.yaml");
-    assert_eq!(enc_lines(&unset)["user"], b["user"]);
+    assert_eq!(enc_lines(&unset)["user"], enc_lines(&edited)["user"]);
+    assert_eq!(enc_lines(&unset)["port"], b["port"]);
     assert!(!enc_lines(&unset).contains_key("extra"));
     assert!(sops_decrypt(&s, "vault/kvstore/app/db.yaml", "keys.txt").is_ok());
 }

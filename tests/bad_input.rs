@@ -5,6 +5,8 @@
 //! must appear in neither stdout nor stderr.
 
 mod common;
+#[path = "bad_input/harden.rs"]
+mod harden;
 
 use common::{FN_CONFIG, SENTINEL, Sandbox, resource_list, run};
 
@@ -18,6 +20,13 @@ enum Mode {
     Krm(Vec<u8>),
     /// The legacy plugin with a config file of this content.
     Plugin(Vec<u8>),
+    /// Any command line with extra environment and stdin; `@SANDBOX@` in an argument, a value
+    /// or stdin is replaced by the sandbox path.
+    Cmd {
+        args: Vec<&'static str>,
+        env: Vec<(&'static str, &'static str)>,
+        stdin: Option<Vec<u8>>,
+    },
     /// `generate`, then the KRM function, `check` and `check --format json` on the same vault:
     /// the same exit code from each and the sentinel in none (KRM `results` included).
     Everywhere,
@@ -575,6 +584,18 @@ fn run_case(case: &Case) -> String {
             sb.file("plugin-config.yaml", config);
             run(sb.path(), &["plugin-config.yaml"], None, &[])
         }
+        Mode::Cmd { args, env, stdin } => {
+            let root = sb.path().display().to_string();
+            let fill = |text: &str| text.replace("@SANDBOX@", &root);
+            let args: Vec<String> = args.iter().map(|a| fill(a)).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (*k, fill(v))).collect();
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let stdin = stdin
+                .as_ref()
+                .map(|bytes| fill(&String::from_utf8_lossy(bytes)).into_bytes());
+            run(sb.path(), &args, stdin.as_deref(), &env)
+        }
         Mode::Everywhere => return run_everywhere(case, &sb),
     };
     out.assert_no_sentinel();
@@ -670,6 +691,7 @@ fn run_everywhere(case: &Case, sb: &Sandbox) -> String {
 #[test]
 fn catalogue() {
     let mut cases = cases();
+    cases.extend(harden::cases());
     cases.extend(yaml_cases());
     assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
     let mut names: Vec<&str> = cases.iter().map(|c| c.name).collect();

@@ -89,6 +89,7 @@ fn files(kv: &[(String, String)], ac: &[(String, String)]) -> VaultFiles {
                 .collect(),
         ),
         metadata: None,
+        ..VaultFiles::default()
     }
 }
 

@@ -303,31 +303,107 @@ fn store_objects(
 /// True for a Go `time.Duration` string as ESO parses it: `0`, or number+unit pairs
 /// (`1h`, `1h30m`, `1.5h`, `90s`; units ns, us, µs, ms, s, m, h).
 pub fn is_go_duration(s: &str) -> bool {
-    if s == "0" {
-        return true;
+    go_parse_duration(s).is_some_and(|ns| ns >= 0)
+}
+
+/// Go's `time.ParseDuration` (what ESO's `metav1.Duration` uses): the duration in nanoseconds,
+/// or `None` where Go returns an error (no unit, unknown unit, `.` alone, overflow of int64
+/// nanoseconds, ...).
+pub fn go_parse_duration(text: &str) -> Option<i64> {
+    const LIMIT: u64 = 1 << 63;
+    let mut s = text.as_bytes();
+    let mut negative = false;
+    if let Some(&c @ (b'-' | b'+')) = s.first() {
+        negative = c == b'-';
+        s = &s[1..];
     }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
+    if s == b"0" {
+        return Some(0);
     }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return false;
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    while !s.is_empty() {
+        if !(s[0] == b'.' || s[0].is_ascii_digit()) {
+            return None;
         }
-        rest = &rest[digits..];
-        let Some(unit) = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u))
-        else {
-            return false;
+        // The integer part (overflow is an error).
+        let mut whole: u64 = 0;
+        let mut digits = 0;
+        while digits < s.len() && s[digits].is_ascii_digit() {
+            if whole > LIMIT / 10 {
+                return None;
+            }
+            whole = whole * 10 + u64::from(s[digits] - b'0');
+            if whole > LIMIT {
+                return None;
+            }
+            digits += 1;
+        }
+        let pre = digits > 0;
+        s = &s[digits..];
+        // The fraction (digits past what fits are ignored, as in Go).
+        let (mut fraction, mut scale, mut post) = (0u64, 1f64, false);
+        if s.first() == Some(&b'.') {
+            s = &s[1..];
+            let mut overflow = false;
+            let mut n = 0;
+            while n < s.len() && s[n].is_ascii_digit() {
+                if !overflow {
+                    if fraction > (LIMIT - 1) / 10 {
+                        overflow = true;
+                    } else {
+                        let next = fraction * 10 + u64::from(s[n] - b'0');
+                        if next > LIMIT {
+                            overflow = true;
+                        } else {
+                            fraction = next;
+                            scale *= 10.0;
+                        }
+                    }
+                }
+                n += 1;
+            }
+            post = n > 0;
+            s = &s[n..];
+        }
+        if !pre && !post {
+            return None;
+        }
+        let unit_len = s
+            .iter()
+            .position(|c| *c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if unit_len == 0 {
+            return None;
+        }
+        let unit: u64 = match &s[..unit_len] {
+            b"ns" => 1,
+            b"us" | b"\xC2\xB5s" | b"\xCE\xBCs" => 1_000, // us, µs (micro sign), μs (mu)
+            b"ms" => 1_000_000,
+            b"s" => 1_000_000_000,
+            b"m" => 60 * 1_000_000_000,
+            b"h" => 3600 * 1_000_000_000,
+            _ => return None,
         };
-        rest = &rest[unit.len()..];
+        s = &s[unit_len..];
+        if whole > LIMIT / unit {
+            return None;
+        }
+        let mut value = whole * unit;
+        if fraction > 0 {
+            value += (fraction as f64 * (unit as f64 / scale)) as u64;
+            if value > LIMIT {
+                return None;
+            }
+        }
+        total = total.checked_add(value).filter(|t| *t <= LIMIT)?;
     }
-    true
+    if negative {
+        return Some((total as i128).wrapping_neg() as i64);
+    }
+    i64::try_from(total).ok()
 }
 
 /// How the consumer side pulls a vault secret: everything `external-secret` turns into an
@@ -419,7 +495,7 @@ fn flag_problems(args: &ExternalSecretArgs) -> Vec<String> {
     }
     if !is_go_duration(&args.refresh) {
         problems.push(format!(
-            "error: --refresh {:?} is not a duration: write e.g. 1h, 15m, 1h30m (0 never refreshes)",
+            "error: --refresh {:?} is not a duration Go (and so ESO) accepts, or is negative: write e.g. 1h, 15m, 1h30m (0 never refreshes)",
             args.refresh
         ));
     }
@@ -824,6 +900,45 @@ mod tests {
         for bad in ["", "1", "h", "1d", "1h 30m", "-1h", "1..5h", "1hx"] {
             assert!(!is_go_duration(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_as_go_parses_them() {
+        // (text, Go's time.ParseDuration in nanoseconds, None for an error)
+        let table: &[(&str, Option<i64>)] = &[
+            ("0", Some(0)),
+            ("+0", Some(0)),
+            ("-0", Some(0)),
+            ("00", None),
+            ("0s", Some(0)),
+            ("1.h", Some(3_600_000_000_000)),
+            (".5h", Some(1_800_000_000_000)),
+            (".", None),
+            (".s", None),
+            ("1.5.5s", None),
+            ("1µs", Some(1_000)),
+            ("1μs", Some(1_000)),
+            ("1us", Some(1_000)),
+            ("2h45m30.5s", Some(9_930_500_000_000)),
+            ("1.0000000000000000000001s", Some(1_000_000_000)),
+            ("9223372036854775807ns", Some(i64::MAX)),
+            ("9223372036854775808ns", None),
+            ("2562047h", Some(2_562_047 * 3_600_000_000_000)),
+            ("2562048h", None),
+            ("99999999999999999999h", None),
+            ("1h1h", Some(7_200_000_000_000)),
+            ("-1.5h", Some(-5_400_000_000_000)),
+            ("1H", None),
+            ("1 h", None),
+            ("1h ", None),
+            ("1ms1", None),
+            ("1e3s", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(go_parse_duration(text), *want, "{text}");
+        }
+        // Negative durations parse, but a refresh interval must not be negative.
+        assert!(!is_go_duration("-1.5h") && !is_go_duration("2562048h"));
     }
 
     #[test]

@@ -134,6 +134,12 @@ fn read_as(text: &str, entries: bool) -> Result<ResourceList<'_>, Box<Diagnostic
         )));
     }
     let mut root = docs.remove(0);
+    if let Some((key, line)) = duplicate_key(&root) {
+        return Err(bad(format!(
+            "not valid YAML at line {line}: the mapping key {key} appears twice (kubectl, kpt and \
+             kustomize refuse duplicate keys: each would read a different value)"
+        )));
+    }
     if root.as_map().is_none() {
         return Err(bad("a ResourceList must be a mapping".into()));
     }
@@ -166,6 +172,35 @@ fn read_as(text: &str, entries: bool) -> Result<ResourceList<'_>, Box<Diagnostic
         items,
         function_config,
     })
+}
+
+/// The first mapping key that appears twice in one mapping of `node`, shown quoted (at most 64
+/// characters, escaped), with the line of its second occurrence.
+pub fn duplicate_key(node: &Node) -> Option<(String, usize)> {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Scalar { .. } => {}
+            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Map(entries) => {
+                let mut seen = std::collections::HashSet::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let text = match &key.value {
+                        Value::Scalar { text, .. } => text.as_str(),
+                        _ => "",
+                    };
+                    if matches!(key.value, Value::Scalar { .. }) && !seen.insert(text) {
+                        let shown: String = text.chars().take(64).collect();
+                        let more = if shown.len() < text.len() { "..." } else { "" };
+                        return Some((format!("`{}{more}`", shown.escape_debug()), key.line));
+                    }
+                    stack.push(key);
+                    stack.push(value);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Writes a ResourceList with these items, the functionConfig echoed, and results.

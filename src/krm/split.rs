@@ -79,6 +79,11 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Option<(Vec<Node>, Vec<Optio
             }
         }
     }
+    if entries.iter().any(|e| matches!(e, Entry::Duplicate))
+        || docs.iter().any(|doc| super::duplicate_key(doc).is_some())
+    {
+        return None;
+    }
     let items = entries
         .into_iter()
         .map(|e| match e {
@@ -93,6 +98,8 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Option<(Vec<Node>, Vec<Optio
 enum Entry<'a> {
     Item(Item<'a>),
     NotAnObject,
+    /// Has a mapping key twice: the whole parse reports it.
+    Duplicate,
     /// Outside the fast subset, and not readable on its own: the whole parse is needed.
     Unread,
 }
@@ -100,6 +107,9 @@ enum Entry<'a> {
 impl<'a> Entry<'a> {
     /// The entry of a parsed item.
     fn of(tree: Node) -> Entry<'a> {
+        if super::duplicate_key(&tree).is_some() {
+            return Entry::Duplicate;
+        }
         match tree.as_map() {
             Some(_) => Entry::Item(Item::new(tree)),
             None => Entry::NotAnObject,

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use super::SopsError;
 use super::format::KEY_LEN;
+use super::header;
 
 /// Largest key file read (sops uses the same cap).
 const KEY_FILE_LIMIT: u64 = 16 << 20;
@@ -134,10 +135,28 @@ impl Identities {
     }
 
     /// Unwraps the 32-byte data key from the first age stanza one of our identities opens.
+    ///
+    /// Every entry is first checked against the bounds of [`header`](super::header), so that age
+    /// never sees a crafted header; `work` counts what was read and handed on.
     pub(crate) fn unwrap_data_key(
         &self,
         stanzas: &[AgeStanza],
+        work: &mut header::Work,
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, SopsError> {
+        if stanzas.len() > header::MAX_RECIPIENTS {
+            return Err(SopsError::Metadata {
+                reason: format!(
+                    "{} age recipients, more than the {} allowed",
+                    stanzas.len(),
+                    header::MAX_RECIPIENTS
+                ),
+            });
+        }
+        for (index, stanza) in stanzas.iter().enumerate() {
+            header::check(&stanza.enc, work).map_err(|reason| SopsError::Metadata {
+                reason: format!("the `enc` of age recipient {} {reason}", index + 1),
+            })?;
+        }
         let recipients: Vec<String> = stanzas.iter().map(|s| s.recipient.clone()).collect();
         if self.is_empty() {
             return Err(SopsError::NoIdentities {
@@ -146,6 +165,7 @@ impl Identities {
             });
         }
         for stanza in stanzas {
+            work.handed_to_age += 1;
             let Ok(decryptor) = age::Decryptor::new(ArmoredReader::new(stanza.enc.as_bytes()))
             else {
                 continue;
@@ -193,14 +213,46 @@ pub(crate) struct AgeStanza {
     pub(crate) enc: String,
 }
 
+/// Reads a key file without ever blocking: the path is first opened with `O_PATH` (which opens
+/// no FIFO or device for I/O) and `fstat`ed; only a regular file of at most [`KEY_FILE_LIMIT`]
+/// bytes is then opened for reading (`O_NONBLOCK | O_NOCTTY`) and must still be that same file.
+/// So `/dev/stdout`, a FIFO, a terminal or `/dev/zero` is refused at once.
 fn read_key_file(path: &Path) -> Result<Zeroizing<String>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
+    use rustix::fs::{FileType, Mode, OFlags};
+    let errno = |e: rustix::io::Errno| io_reason(&std::io::Error::from(e));
+    let looked = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .and_then(|fd| rustix::fs::fstat(&fd))
+        .map_err(|e| format!("cannot open: {}", errno(e)))?;
+    let regular = |stat: &rustix::fs::Stat| -> Result<(), String> {
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => Ok(()),
+            FileType::Directory => Err("is a directory".into()),
+            _ => Err("not a regular file (a FIFO, socket or device); refusing to read it".into()),
+        }
+    };
+    regular(&looked)?;
+    let too_large = || format!("larger than {} MiB", KEY_FILE_LIMIT >> 20);
+    if looked.st_size as u64 > KEY_FILE_LIMIT {
+        return Err(too_large());
+    }
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("cannot open: {}", errno(e)))?;
+    let now = rustix::fs::fstat(&fd).map_err(|e| format!("cannot read: {}", errno(e)))?;
+    regular(&now)?;
+    if (now.st_dev, now.st_ino) != (looked.st_dev, looked.st_ino) {
+        return Err("the file was replaced while being read; refusing it".into());
+    }
     let mut bytes = Zeroizing::new(Vec::new());
-    file.take(KEY_FILE_LIMIT + 1)
+    std::fs::File::from(fd)
+        .take(KEY_FILE_LIMIT + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
     if bytes.len() as u64 > KEY_FILE_LIMIT {
-        return Err("larger than 16 MiB".into());
+        return Err(too_large());
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string())?;
     Ok(Zeroizing::new(text.to_string()))
@@ -310,6 +362,97 @@ mod tests {
         );
         assert!(Identities::parse("hunter2", "x").is_err());
         assert!(Identities::parse("AGE-PLUGIN-YUBIKEY-1XYZ", "x").is_err());
+    }
+
+    /// A sops `age` entry wrapping `data_key` for `recipient`, as sops writes it.
+    fn entry(recipient: &x25519::Recipient, data_key: &[u8; KEY_LEN]) -> AgeStanza {
+        use age::armor::{ArmoredWriter, Format};
+        use std::io::Write;
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut out = Vec::new();
+        let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).unwrap();
+        let mut writer = encryptor.wrap_output(armor).unwrap();
+        writer.write_all(data_key).unwrap();
+        writer.finish().and_then(|armor| armor.finish()).unwrap();
+        AgeStanza {
+            recipient: recipient.to_string(),
+            enc: String::from_utf8(out).unwrap(),
+        }
+    }
+
+    #[test]
+    fn work_grows_linearly_with_the_recipients() {
+        let ours = Identities::parse(KEY, "keys.txt").unwrap();
+        let our_recipient = x25519::Identity::from_str(KEY).unwrap().to_public();
+        let data_key = [42u8; KEY_LEN];
+        let mut counts = Vec::new();
+        for n in [4, 8, 16, 32] {
+            let mut stanzas: Vec<AgeStanza> = (1..n)
+                .map(|_| entry(&x25519::Identity::generate().to_public(), &data_key))
+                .collect();
+            stanzas.push(entry(&our_recipient, &data_key));
+            let mut work = header::Work::default();
+            let key = ours.unwrap_data_key(&stanzas, &mut work).unwrap();
+            assert_eq!(*key, data_key);
+            assert_eq!(work.handed_to_age, n, "{work:?}");
+            // One stanza per entry, plus at most one grease stanza each.
+            assert!(work.stanzas >= n && work.stanzas <= 2 * n, "{n}: {work:?}");
+            assert!(
+                work.lines <= n * (2 * header::MAX_STANZAS + 2),
+                "{n}: {work:?}"
+            );
+            counts.push(work.handed_to_age);
+        }
+        assert_eq!(counts, [4, 8, 16, 32]);
+    }
+
+    #[test]
+    fn crafted_headers_never_reach_age() {
+        use base64::Engine;
+        let ours = Identities::parse(KEY, "keys.txt").unwrap();
+        let good = entry(
+            &x25519::Identity::from_str(KEY).unwrap().to_public(),
+            &[1; KEY_LEN],
+        );
+        // Many fake stanzas in one entry (the 2,000: 315 KB).
+        let stanza = "-> X25519 bm90IGEga2V5IGF0IGFsbCBidXQgdGhlIHJpZ2h0IHNpemU\nbm90IGEgcmVhbCBib2R5IGVpdGhlciwganVzdCA0MyBjaGFyYWN0ZXJzIG9rYXk\n";
+        for n in [9, 100, 2000] {
+            let header = format!("age-encryption.org/v1\n{}--- AAAA\n", stanza.repeat(n));
+            let b64 = base64::engine::general_purpose::STANDARD.encode(header);
+            let crafted = AgeStanza {
+                recipient: "age1crafted".into(),
+                enc: format!(
+                    "-----BEGIN AGE ENCRYPTED FILE-----\n{b64}\n-----END AGE ENCRYPTED FILE-----\n"
+                ),
+            };
+            let mut work = header::Work::default();
+            let error = ours
+                .unwrap_data_key(
+                    &[
+                        crafted,
+                        entry(&x25519::Identity::generate().to_public(), &[1; KEY_LEN]),
+                    ],
+                    &mut work,
+                )
+                .err()
+                .unwrap();
+            assert!(matches!(error, SopsError::Metadata { .. }), "{error}");
+            assert_eq!(work.handed_to_age, 0, "{n}: {work:?}");
+            assert!(work.stanzas <= header::MAX_STANZAS + 1, "{n}: {work:?}");
+        }
+        // Too many entries, each fine on its own.
+        let many: Vec<AgeStanza> = (0..=header::MAX_RECIPIENTS)
+            .map(|_| AgeStanza {
+                recipient: good.recipient.clone(),
+                enc: good.enc.clone(),
+            })
+            .collect();
+        let mut work = header::Work::default();
+        let error = ours.unwrap_data_key(&many, &mut work).err().unwrap();
+        assert!(error.to_string().contains("257 age recipients"), "{error}");
+        assert_eq!(work, header::Work::default());
     }
 
     #[test]

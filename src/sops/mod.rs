@@ -20,6 +20,7 @@ pub mod creation;
 mod document;
 mod error;
 mod format;
+mod header;
 mod keys;
 mod metadata;
 mod seal;
@@ -58,7 +59,7 @@ pub fn decrypt(doc: &Node, identities: &Identities) -> Result<Node, SopsError> {
         return Err(SopsError::NotEncrypted);
     };
     let metadata = Metadata::parse(sops)?;
-    let data_key = identities.unwrap_data_key(&metadata.age)?;
+    let data_key = identities.unwrap_data_key(&metadata.age, &mut header::Work::default())?;
 
     let data: Vec<(Node, Node)> = entries
         .iter()

@@ -122,6 +122,11 @@ impl<'a> Walker<'a> {
     fn leaf(&mut self, node: &Node) -> Result<Node, SopsError> {
         let resolved = resolve(node);
         if matches!(resolved, Resolved::Null) {
+            if !is_real_null(node) {
+                // sops reads the leaf as null, so it neither decrypts nor authenticates it: its
+                // text would be rendered without the MAC covering it.
+                return Err(self.malformed(node.line, NULL_WITH_TEXT));
+            }
             return Ok(node.clone());
         }
         let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
@@ -160,6 +165,23 @@ impl<'a> Walker<'a> {
             ..out
         })
     }
+}
+
+/// Why a leaf that sops reads as null but that holds text is refused.
+const NULL_WITH_TEXT: &str = "sops reads this value as null (a standard tag that does not fit \
+     its text, or invalid `!!binary`), so sops neither decrypts nor authenticates it; refusing a \
+     value that `sops decrypt` would not give (was the file edited without sops?)";
+
+/// A null as written: a plain `~`, `null`, `Null`, `NULL` or nothing, untagged or `!!null`.
+/// Anything else that sops reads as null (`!!null text`, `!!int abc`, invalid `!!binary`) holds
+/// text that sops never sees.
+fn is_real_null(node: &Node) -> bool {
+    let Value::Scalar { text, style } = &node.value else {
+        return false;
+    };
+    *style == Style::Plain
+        && matches!(node.tag.as_deref(), None | Some("!!null"))
+        && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
 }
 
 trait Shell {

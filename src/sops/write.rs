@@ -309,7 +309,7 @@ impl Opened {
         let plain = super::decrypt(&tree, identities)?;
         let mut plain = scopeguard(plain);
         let metadata = Metadata::parse(&sops_entry.value)?;
-        let key = identities.unwrap_data_key(&metadata.age)?;
+        let key = identities.unwrap_data_key(&metadata.age, &mut super::header::Work::default())?;
         let mut view = Document::default();
         let mut entries = HashMap::new();
         let mut comments = HashMap::new();
@@ -328,23 +328,14 @@ impl Opened {
                     view.pieces.push(Piece::Entry(shown));
                 }
                 Piece::Comment { indent, text, eol } => {
-                    let shown = match format::parse(text) {
-                        Ok(value) if value.kind == format::ValueType::Comment => {
-                            let bytes =
-                                value
-                                    .decrypt(&key, b":")
-                                    .map_err(|_| WriteError::Document {
-                                        line: 0,
-                                        message: "an encrypted comment failed authentication"
-                                            .into(),
-                                    })?;
-                            String::from_utf8(bytes.to_vec()).map_err(|_| WriteError::Document {
-                                line: 0,
-                                message: "an encrypted comment is not UTF-8".into(),
-                            })?
-                        }
-                        _ => text.clone(),
-                    };
+                    // A comment sops encrypted at the top level (additional data `:`); one
+                    // that does not open so (nested, or foreign) is kept as it is.
+                    let shown = format::parse(text)
+                        .ok()
+                        .filter(|value| value.kind == format::ValueType::Comment)
+                        .and_then(|value| value.decrypt(&key, b":").ok())
+                        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+                        .unwrap_or_else(|| text.clone());
                     comments
                         .entry(shown.clone())
                         .or_insert_with(VecDeque::new)

@@ -279,6 +279,7 @@ pub(crate) fn test_files(kv: &[(&str, &str)], ac: &[(&str, &str)]) -> VaultFiles
         kvstore: f(kv),
         access_control: Some(f(ac)),
         metadata: None,
+        ..VaultFiles::default()
     }
 }
 

@@ -69,7 +69,8 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<LineError>) {
             Some(rest) => (false, rest),
             None => (true, trimmed),
         };
-        match check_pattern(pattern) {
+        let checked = check_spelling(trimmed, allow, pattern).and_then(|()| check_pattern(pattern));
+        match checked {
             Ok(()) => rules.push(Rule {
                 allow,
                 pattern: pattern.to_string(),
@@ -79,6 +80,47 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<LineError>) {
         }
     }
     (rules, errors)
+}
+
+/// Characters that look like `!` but are not: a rule starting with one would silently allow.
+const BANG_LOOKALIKES: [char; 5] = ['\u{FF01}', '\u{01C3}', '\u{FE57}', '\u{2757}', '\u{203C}'];
+
+/// True for characters that show nothing (or move text) on screen: Unicode format characters
+/// (zero-width spaces and joiners, bidi controls, the BOM, soft hyphen, ...) and whitespace other
+/// than the ASCII space. A rule holding one reads differently from what it matches.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+        || (c.is_whitespace() && c != ' ')
+}
+
+/// Spellings that fail open: a space after `!`, invisible characters, a `!` look-alike.
+fn check_spelling(line: &str, allow: bool, pattern: &str) -> Result<(), String> {
+    if let Some(c) = line.chars().find(|c| is_invisible(*c)) {
+        return Err(format!(
+            "rule contains the invisible character U+{:04X}; retype the rule without it (as \
+             written it matches something else than it shows, and a deny would not deny)",
+            c as u32
+        ));
+    }
+    if let Some(c) = line.chars().next().filter(|c| BANG_LOOKALIKES.contains(c)) {
+        return Err(format!(
+            "rule starts with U+{:04X}, which looks like `!` but is not: write the ASCII `!` to \
+             deny",
+            c as u32
+        ));
+    }
+    if !allow && pattern.starts_with(char::is_whitespace) {
+        return Err(format!(
+            "`! {}` has a space after `!`, so it denies nothing: write `!{}`",
+            pattern.trim_start(),
+            pattern.trim_start()
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the syntax of one pattern (after a leading `!` was removed).
@@ -100,24 +142,52 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     let mut braces = 0usize;
     let mut groups = 0usize;
     let mut in_class = false;
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
+    // Per open `{`: whether its current alternative is still empty, and where it started.
+    let mut alternatives: Vec<(bool, usize)> = Vec::new();
+    let mut chars = pattern.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !in_class && !matches!(c, ',' | '}') {
+            for alternative in alternatives.iter_mut() {
+                alternative.0 = false;
+            }
+        }
         match c {
             '\\' => {
                 chars.next();
             }
-            '[' if !in_class => in_class = true,
+            '[' if !in_class => {
+                in_class = true;
+                if let Some((_, '!' | '^')) = chars.peek() {
+                    return Err(format!(
+                        "pattern `{pattern}` has a negated class `[{}...]`, which in glob-match \
+                         also matches `/` and so crosses folders: list the characters it may \
+                         match instead (e.g. `[b-z]` for `[!a]`)",
+                        chars.peek().map_or('!', |(_, c)| *c)
+                    ));
+                }
+            }
             ']' if in_class => in_class = false,
-            ']' => return Err(format!("pattern `{pattern}` has a `]` without `[`")),
             '{' if !in_class => {
+                alternatives.push((true, at));
                 braces += 1;
                 groups += 1;
             }
+            ',' | '}' if !in_class && alternatives.last().is_some_and(|a| a.0) => {
+                let start = alternatives.last().map_or(0, |a| a.1);
+                return Err(empty_alternative(pattern, start));
+            }
+            ',' if !in_class => {
+                if let Some(last) = alternatives.last_mut() {
+                    last.0 = true;
+                }
+            }
+            ']' => return Err(format!("pattern `{pattern}` has a `]` without `[`")),
             '}' if !in_class => {
                 if braces == 0 {
                     return Err(format!("pattern `{pattern}` has a `}}` without `{{`"));
                 }
                 braces -= 1;
+                alternatives.pop();
             }
             _ => {}
         }
@@ -134,6 +204,60 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The message for a `{...}` group with an empty alternative (glob-match never matches it, so
+/// `!prod/db{,/**}` does not deny `prod/db`): the rules to write instead, one per alternative.
+fn empty_alternative(pattern: &str, start: usize) -> String {
+    let mut depth = 0usize;
+    let mut end = None;
+    let mut escaped = false;
+    for (at, c) in pattern[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(start + at);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let hint = end
+        .map(|end| {
+            // Top-level alternatives of the group (nested groups kept whole).
+            let (mut parts, mut depth, mut from) = (Vec::new(), 0usize, start + 1);
+            for (at, c) in pattern[start + 1..end].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        parts.push(&pattern[from..start + 1 + at]);
+                        from = start + 2 + at;
+                    }
+                    _ => {}
+                }
+            }
+            parts.push(&pattern[from..end]);
+            let rules: Vec<String> = parts
+                .iter()
+                .map(|part| format!("`{}{part}{}`", &pattern[..start], &pattern[end + 1..]))
+                .collect();
+            format!(
+                ": write one rule per alternative instead ({}, each with the same `!` if \
+                     it denies)",
+                rules.join(" and ")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "pattern `{pattern}` has an empty alternative in `{{...}}`, which glob-match never \
+         matches{hint}"
+    )
 }
 
 /// The rule that decides access to `identity`: the last one that matches, if any.
@@ -250,7 +374,45 @@ mod tests {
                 errors[0].message
             );
         }
-        for ok in ["a/\\[b", "a/\\{b", "a/[{]", "a/[}]x", "a/{[b],c}"] {
+        let traps: &[(&str, &str)] = &[
+            ("! prod/**", "write `!prod/**`"),
+            ("!\tprod/**", "invisible character U+0009"),
+            ("\u{200B}!prod/**", "invisible character U+200B"),
+            ("\u{202E}!prod/**", "invisible character U+202E"),
+            ("!prod/\u{200D}db", "invisible character U+200D"),
+            ("\u{FF01}prod/**", "looks like `!`"),
+            ("\u{01C3}prod/**", "looks like `!`"),
+            ("prod/\u{00A0}db", "invisible character U+00A0"),
+            (
+                "!prod/db{,/**}",
+                "(`prod/db` and `prod/db/**`, each with the same `!` if it denies)",
+            ),
+            ("a/{b,}", "(`a/b` and `a/`"),
+            ("a/{b,,c}", "empty alternative"),
+            ("a/{{x,},c}", "empty alternative"),
+            ("a/[!a]", "negated class `[!...]`"),
+            ("a/[^a]x", "negated class `[^...]`"),
+        ];
+        for (text, needle) in traps {
+            let (rules, errors) = parse_rules(text);
+            assert!(rules.is_empty(), "{text:?}");
+            assert!(
+                errors.len() == 1 && errors[0].message.contains(needle),
+                "{text:?}: {errors:?}"
+            );
+        }
+        for ok in [
+            "a/\\[b",
+            "a/\\{b",
+            "a/[{]",
+            "a/[}]x",
+            "a/{[b],c}",
+            "a/{b,c}",
+            "a/[a!]",
+            "caf\u{e9}/x",
+            "a/\\!x",
+            "a/{b,{c,d}}",
+        ] {
             assert!(check_pattern(ok).is_ok(), "{ok}");
         }
     }

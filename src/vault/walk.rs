@@ -51,6 +51,9 @@ pub struct VaultFiles {
     pub kvstore: Vec<VaultFile>,
     /// Files under `access_control/`, sorted by path; `None` when the folder is missing.
     pub access_control: Option<Vec<VaultFile>>,
+    /// Directories listed (each at most once): the walk's work, which grows with the number of
+    /// directories and links, never with the paths they could spell.
+    pub dirs_walked: usize,
     /// `metadata.yaml` at the vault root (SPEC §10), when there is one.
     pub metadata: Option<VaultFile>,
 }
@@ -140,6 +143,8 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
             root,
             diags: &mut diags,
             stack: Vec::new(),
+            seen: std::collections::HashMap::new(),
+            dirs_walked: 0,
             pending: Vec::new(),
             jobs: Some(jobs),
             results,
@@ -170,6 +175,7 @@ pub fn read_vault_within(dir: &Path, budget: Budget) -> (VaultFiles, Diagnostics
             )),
             Top::Failed => files.access_control = Some(Vec::new()),
         }
+        files.dirs_walked = walker.dirs_walked;
         // Closing the queue ends the readers; the scope waits for them.
         walker.jobs = None;
     });
@@ -245,6 +251,11 @@ struct Walker<'a> {
     diags: &'a mut Diagnostics,
     /// `(device, inode)` of the directories on the current descent, to catch symlink loops.
     stack: Vec<(u64, u64)>,
+    /// Every directory walked so far, by `(device, inode)`, with the path it was first walked
+    /// as: a directory is walked once, and reaching it again through another path is an error.
+    seen: std::collections::HashMap<(u64, u64), String>,
+    /// Directories listed so far.
+    dirs_walked: usize,
     /// Listed steps not yet sent to the readers.
     pending: Vec<Step>,
     /// Where batches go to the reader threads (`None` once closed).
@@ -330,6 +341,19 @@ impl Walker<'_> {
             self.error(rel, "symlink loop".into());
             return;
         }
+        if let Some(first) = self.seen.get(&id) {
+            // Symlinks that reach one directory through many paths would multiply the files
+            // (38 links can spell 2^19 paths): each directory is walked once.
+            let message = format!(
+                "this directory was already read as {first}: a directory may be reached through \
+                 one path only (replace the symlink that leads here by a link to each file, or \
+                 remove it)"
+            );
+            self.error(rel, message);
+            return;
+        }
+        self.seen.insert(id, rel.to_string());
+        self.dirs_walked += 1;
         // Re-open the very directory the O_PATH descriptor names: no second path resolution.
         let listed = rustix::fs::openat(
             path_fd,
@@ -353,6 +377,16 @@ impl Walker<'_> {
                 continue;
             };
             if name.starts_with('.') || name.ends_with('~') {
+                continue;
+            }
+            if name.chars().any(is_forging_char) {
+                // Shown escaped: a newline in a name could forge a "check ok" line.
+                self.error(
+                    &format!("{rel}/{}", escape_name(&name)),
+                    "file name contains a control or text-direction character (shown escaped); \
+                     rename it"
+                        .into(),
+                );
                 continue;
             }
             let child = format!("{rel}/{name}");
@@ -719,6 +753,26 @@ fn kind_of(t: FileType) -> &'static str {
     }
 }
 
+/// Characters that change what a terminal or log shows: controls (newline, escape, ...) and the
+/// bidi controls that reorder text.
+fn is_forging_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A file name with every [`is_forging_char`] written as `\u{...}`.
+fn escape_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if is_forging_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A long path cut for a message (the full path may be kilobytes of hostile text).
 fn shorten(rel: &str) -> String {
     if rel.len() <= 200 {
@@ -808,6 +862,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `levels` directories, each holding two links to the one below: `2^levels` paths.
+    fn fan_out(levels: usize) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let kv = t.path().join("kvstore");
+        fs::create_dir_all(kv.join("d0")).unwrap();
+        fs::write(kv.join("d0/f"), "k: v\n").unwrap();
+        for level in 1..=levels {
+            let dir = kv.join(format!("d{level}"));
+            fs::create_dir(&dir).unwrap();
+            let below = format!("../d{}", level - 1);
+            symlink(&below, dir.join("a")).unwrap();
+            symlink(&below, dir.join("b")).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn symlink_fan_out_walks_each_directory_once() {
+        let mut walked = Vec::new();
+        for levels in [4, 8, 16] {
+            let t = fan_out(levels);
+            let (files, diags) = read_vault(t.path());
+            // kvstore, then each d<N> once; every second link to a directory is an error.
+            assert_eq!(files.dirs_walked, levels + 2, "{levels}");
+            assert!(files.kvstore.len() <= levels + 1, "{}", files.kvstore.len());
+            let errors: Vec<String> = diags
+                .sorted()
+                .iter()
+                .filter(|d| d.message.contains("already read as"))
+                .map(|d| d.to_string())
+                .collect();
+            assert_eq!(errors.len(), 2 * levels, "{errors:#?}");
+            assert!(
+                errors[0].starts_with(
+                    "kvstore/d1/a: error: this directory was already read as kvstore/d0:"
+                ),
+                "{errors:#?}"
+            );
+            walked.push(files.dirs_walked);
+        }
+        // Linear in the number of directories, not 2^levels.
+        assert_eq!(walked, [6, 10, 18]);
     }
 
     #[test]

@@ -378,11 +378,27 @@ impl<'a, B: Build<'a>> Parser<'a, B> {
             return None;
         }
         let mut entries = B::Map::default();
+        // A duplicate key is left to the full parser's readers, which refuse it.
+        let mut seen: Vec<Cow<'a, str>> = Vec::new();
+        let mut seen_set: std::collections::HashSet<Cow<'a, str>> = Default::default();
         let mut at = i;
         loop {
             let line: &'a str = self.lines[at];
             let body = &line[col..];
             let (key, rest) = parse_key(body)?;
+            if seen.len() < 16 {
+                if seen.contains(&key.0) {
+                    return None;
+                }
+                seen.push(key.0.clone());
+            } else {
+                if seen_set.is_empty() {
+                    seen_set.extend(seen.iter().cloned());
+                }
+                if !seen_set.insert(key.0.clone()) {
+                    return None;
+                }
+            }
             let key = self.build.scalar(key.0, key.1, at + 1);
             let after = rest.trim_start_matches(' ');
             let (value, next) = if after.is_empty() || after.starts_with('#') {
@@ -897,8 +913,9 @@ mod tests {
             assert!(agrees(&text), "{text}");
             assert!(skims_as_parsed(&skimmer, &text), "{text}");
         }
+        // Random maps often repeat a key, which the fast path leaves to the full parser.
         assert!(
-            taken > runs / 4,
+            taken > runs / 5,
             "the fast path answered only {taken} of {runs}"
         );
         // Flat documents (secret files), now and then with a nested value the fast path declines.

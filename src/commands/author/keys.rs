@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Target, encryption_of, files_under, open_file, report};
+use super::{Target, encryption_of, files_under, report};
 use crate::exit::Exit;
 use crate::par::par_map;
 use crate::report::Report;
@@ -19,14 +19,18 @@ use crate::report::Report;
 enum Outcome {
     Written(String),
     Skipped(String),
+    /// A plaintext file no creation rule covers (default mode of `encrypt`).
+    Uncovered,
     Failed(String),
 }
 
 fn finish(outcomes: Vec<Outcome>, verb: &str) -> Report {
     let mut messages = Vec::new();
-    let (mut written, mut failed) = (0, 0);
+    let (mut written, mut failed, mut uncovered) = (0, 0, 0);
     for outcome in outcomes {
         match outcome {
+            Outcome::Uncovered => uncovered += 1,
+            Outcome::Skipped(line) if line.is_empty() => {}
             Outcome::Written(line) => {
                 written += 1;
                 messages.push(line);
@@ -37,6 +41,13 @@ fn finish(outcomes: Vec<Outcome>, verb: &str) -> Report {
                 messages.push(format!("error: {line}"));
             }
         }
+    }
+    if uncovered > 0 {
+        messages.push(format!(
+            "left {uncovered} plaintext file{} in clear: no .sops.yaml creation rule covers {}",
+            if uncovered == 1 { "" } else { "s" },
+            if uncovered == 1 { "it" } else { "them" }
+        ));
     }
     messages.push(format!(
         "{verb} {written} file{}{}",
@@ -67,24 +78,35 @@ pub fn encrypt(target: &mut Target, paths: &[PathBuf], cwd: &Path) -> anyhow::Re
     }
     let target = &*target;
     let outcomes = par_map(&jobs, |(rel, rule)| {
-        let mut none = None;
-        let mut opened = match open_file(target, rel, &mut none) {
-            Ok(opened) => opened,
-            Err(e) if !explicit => return Outcome::Skipped(format!("skipped {e}")),
+        let bytes = match target.fs.read(rel) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Outcome::Failed(format!("{rel}: vanished")),
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        if opened.is_encrypted() {
-            return Outcome::Skipped(format!("{rel}: already encrypted"));
+        if crate::vault::encryption::looks_encrypted(&bytes) {
+            return if explicit {
+                Outcome::Skipped(format!("{rel}: already encrypted"))
+            } else {
+                Outcome::Skipped(String::new())
+            };
         }
         let Some((_, rule)) = rule else {
-            let line = format!(
-                "{rel}: no .sops.yaml creation rule covers it; add one with age recipients"
-            );
             return if explicit {
-                Outcome::Failed(line)
+                Outcome::Failed(format!(
+                    "{rel}: no .sops.yaml creation rule covers it; add one with age recipients"
+                ))
             } else {
-                Outcome::Skipped(format!("skipped {line}"))
+                Outcome::Uncovered
             };
+        };
+        let opened = String::from_utf8(bytes)
+            .map_err(|_| format!("{rel}: not UTF-8"))
+            .and_then(|text| {
+                crate::sops::Opened::open(&text, None).map_err(|e| format!("{rel}: {e}"))
+            });
+        let mut opened = match opened {
+            Ok(opened) => opened,
+            Err(e) => return Outcome::Failed(e),
         };
         let result = opened
             .encrypt(&encryption_of(rule))
@@ -189,9 +211,5 @@ pub fn rekey(
             Err(e) => Outcome::Failed(e),
         }
     });
-    let outcomes = outcomes
-        .into_iter()
-        .filter(|o| !matches!(o, Outcome::Skipped(line) if line.is_empty()))
-        .collect();
     Ok(finish(outcomes, "rekeyed"))
 }

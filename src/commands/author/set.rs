@@ -31,10 +31,8 @@ enum Source<'a> {
 
 fn parse_assignment(arg: &str) -> anyhow::Result<(&str, Source<'_>)> {
     let Some((key, value)) = arg.split_once('=') else {
-        bail!(
-            "`{}`: expected KEY=VALUE, KEY=@FILE, KEY=- or KEY=%random[:N]",
-            shown_key(arg)
-        );
+        // Not echoed: a mistyped argument may be a value.
+        bail!("an argument has no `=`: expected KEY=VALUE, KEY=@FILE, KEY=- or KEY=%random[:N]");
     };
     crate::vault::secret_file::check_key(key)
         .map_err(|why| anyhow::anyhow!("key {key:?}: {why}"))?;
@@ -64,15 +62,6 @@ fn parse_assignment(arg: &str) -> anyhow::Result<(&str, Source<'_>)> {
         Source::Literal(value)
     };
     Ok((key, source))
-}
-
-/// The key part of an argument, never the value.
-fn shown_key(arg: &str) -> String {
-    if arg.len() > 64 {
-        "…".into()
-    } else {
-        arg.chars().take_while(|c| *c != '=').collect()
-    }
 }
 
 /// `n` characters from `[A-Za-z0-9]`, uniformly, from the OS CSPRNG.
@@ -271,4 +260,59 @@ pub fn rm(target: &mut Target, identity: &str) -> anyhow::Result<Report> {
         }
     }
     Ok(report(messages, Exit::Success))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(arg: &str) -> String {
+        match parse_assignment(arg).unwrap().1 {
+            Source::Literal(text) => text.to_string(),
+            _ => panic!("{arg}: not a literal"),
+        }
+    }
+
+    #[test]
+    fn assignments() {
+        assert_eq!(literal("a=0080"), "0080");
+        assert_eq!(literal("a=x=y"), "x=y");
+        assert_eq!(literal("a="), "");
+        assert_eq!(literal("a=@@home"), "@home");
+        assert_eq!(literal("a=%%20"), "%20");
+        assert!(matches!(
+            parse_assignment("a=@f").unwrap().1,
+            Source::File("f")
+        ));
+        assert!(matches!(parse_assignment("a=-").unwrap().1, Source::Stdin));
+        assert!(matches!(
+            parse_assignment("a=%random").unwrap().1,
+            Source::Random(32)
+        ));
+        assert!(matches!(
+            parse_assignment("a=%random:7").unwrap().1,
+            Source::Random(7)
+        ));
+        for bad in [
+            "novalue",
+            "a=%random:0",
+            "a=%random:x",
+            "a=%randomly",
+            "sops=x",
+            "b c=1",
+            "=v",
+        ] {
+            let err = parse_assignment(bad).err().unwrap().to_string();
+            assert!(!err.contains("novalue"), "{err}");
+        }
+    }
+
+    #[test]
+    fn random_text_is_alphanumeric_of_the_asked_length() {
+        let a = random_text(100).unwrap();
+        let b = random_text(100).unwrap();
+        assert_eq!(a.len(), 100);
+        assert!(a.iter().all(u8::is_ascii_alphanumeric));
+        assert_ne!(a.as_slice(), b.as_slice());
+    }
 }
