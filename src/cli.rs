@@ -177,14 +177,24 @@ pub enum Command {
     Show(ShowArgs),
     /// Print an audit.k8s.io/v1 Policy that records every request on the vault namespace's
     /// Secrets, ServiceAccounts, Roles and RoleBindings at Metadata level.
+    #[command(
+        after_help = "Examples:\n  kubevault audit-policy > /etc/kubernetes/audit-policy.yaml\n  kubevault audit-policy -n team-a"
+    )]
     AuditPolicy(AuditPolicyArgs),
     /// Who read which vault secret, and when, from API-server audit logs.
+    #[command(
+        after_help = "Examples:\n  kubevault audit /var/log/kubernetes/audit.log --since 7d --secret production/payments/db\n  zcat audit.log.gz | kubevault audit - --user alice --format json"
+    )]
     Audit(AuditArgs),
     /// What a change does to the vault: who gains and loses which secret (with the deciding
     /// rule), secrets and keys added, removed, renamed or changed, users added or removed.
+    #[command(
+        after_help = "Examples:\n  kubevault diff git:origin/main vault --format markdown --fail-on-gain\n  kubevault diff old-vault vault --format json"
+    )]
     Diff(DiffArgs),
     /// Write the access matrix (users × secrets, grouped by folder, the deciding rule on hover)
     /// as one self-contained HTML page.
+    #[command(after_help = "Examples:\n  kubevault report --html access.html --vault-dir vault")]
     Report(ReportArgs),
 }
 

@@ -84,13 +84,21 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
             format!("cannot load the age key: {why}"),
         ));
     }
+    let keys_only = |doc: &Node| {
+        sops::check_without_key(doc)
+            .map(|()| Decrypted::KeysOnly(sops::keys_only(doc)))
+            .map_err(|e| FileProblem {
+                line: e.line().unwrap_or(0),
+                message: format!("cannot decrypt: {e}"),
+            })
+    };
     let decrypt = |doc: &Node| {
         if mode == Decryption::Never {
-            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+            return keys_only(doc);
         }
         let ids = match lookup() {
             // Reported once above.
-            Err(_) if named_key => return Ok(Decrypted::KeysOnly(sops::keys_only(doc))),
+            Err(_) if named_key => return keys_only(doc),
             Err(why) => {
                 return Err(FileProblem {
                     line: 0,
@@ -100,7 +108,7 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
             Ok(ids) => ids,
         };
         if ids.is_empty() && mode == Decryption::IfKeyAvailable {
-            return Ok(Decrypted::KeysOnly(sops::keys_only(doc)));
+            return keys_only(doc);
         }
         sops::decrypt(doc, ids)
             .map(Decrypted::Plain)

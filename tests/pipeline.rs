@@ -332,7 +332,8 @@ fn limits() -> Vec<Limit> {
 fn errors(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text
         .lines()
-        .filter(|l| l.contains("error: "))
+        // `check`'s verdict line ("check failed with 1 error: ...") is not a message.
+        .filter(|l| l.contains("error: ") && !l.starts_with("check "))
         .map(str::to_string)
         .collect();
     lines.sort();

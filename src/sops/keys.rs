@@ -143,20 +143,7 @@ impl Identities {
         stanzas: &[AgeStanza],
         work: &mut header::Work,
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, SopsError> {
-        if stanzas.len() > header::MAX_RECIPIENTS {
-            return Err(SopsError::Metadata {
-                reason: format!(
-                    "{} age recipients, more than the {} allowed",
-                    stanzas.len(),
-                    header::MAX_RECIPIENTS
-                ),
-            });
-        }
-        for (index, stanza) in stanzas.iter().enumerate() {
-            header::check(&stanza.enc, work).map_err(|reason| SopsError::Metadata {
-                reason: format!("the `enc` of age recipient {} {reason}", index + 1),
-            })?;
-        }
+        check_bounds(stanzas, work)?;
         let recipients: Vec<String> = stanzas.iter().map(|s| s.recipient.clone()).collect();
         if self.is_empty() {
             return Err(SopsError::NoIdentities {
@@ -325,6 +312,29 @@ pub fn load_identities(
         None => identities.note_searched("the user config directory (HOME unset)"),
     }
     Ok(identities)
+}
+
+/// Checks every age entry against the bounds of [`header`](super::header) (number of
+/// recipients, size and stanzas of each `enc`) before anything reaches age; needs no key.
+pub(crate) fn check_bounds(
+    stanzas: &[AgeStanza],
+    work: &mut header::Work,
+) -> Result<(), SopsError> {
+    if stanzas.len() > header::MAX_RECIPIENTS {
+        return Err(SopsError::Metadata {
+            reason: format!(
+                "{} age recipients, more than the {} allowed",
+                stanzas.len(),
+                header::MAX_RECIPIENTS
+            ),
+        });
+    }
+    for (index, stanza) in stanzas.iter().enumerate() {
+        header::check(&stanza.enc, work).map_err(|reason| SopsError::Metadata {
+            reason: format!("the `enc` of age recipient {} {reason}", index + 1),
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

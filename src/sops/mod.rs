@@ -46,6 +46,16 @@ pub fn is_encrypted(doc: &Node) -> bool {
     doc.get("sops").is_some_and(|sops| sops.as_map().is_some())
 }
 
+/// The checks of an encrypted file that need no key: its `sops` metadata parses and its age
+/// entries are within bounds (SPEC §9: read-only questions never need the private key).
+pub fn check_without_key(doc: &Node) -> Result<(), SopsError> {
+    let Some(sops) = doc.get("sops").filter(|sops| sops.as_map().is_some()) else {
+        return Err(SopsError::NotEncrypted);
+    };
+    let metadata = Metadata::parse(sops)?;
+    keys::check_bounds(&metadata.age, &mut header::Work::default())
+}
+
 /// Decrypts a SOPS document: unwraps the data key with one of `identities`, decrypts every
 /// encrypted value, verifies the MAC, and only then returns the tree with the top-level `sops`
 /// key removed.
