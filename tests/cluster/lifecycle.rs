@@ -42,11 +42,44 @@ fn render_and_prune(cluster: &Cluster, root: &Path, ns: &str, prune: &[&str]) ->
     let rendered = kubevault_ok(root, &["generate", "--vault-dir", "vault", "-n", ns], None);
     let mut args = prune.to_vec();
     args.extend(["-n", ns]);
-    let ran = cluster
-        .kubectl()
-        .run_env(&args, Some(&rendered), &[("KUBECTL_APPLYSET", "true")]);
+    let apply = || {
+        cluster
+            .kubectl()
+            .run_env(&args, Some(&rendered), &[("KUBECTL_APPLYSET", "true")])
+    };
+    let ran = apply();
+    if ran.code != 0 && only_lost_token_races(&ran.stdout, &ran.stderr, ns) {
+        // The README's documented race: the API server's token controller deletes a pruned
+        // ServiceAccount's token Secret itself, so kubectl's own prune of it may find nothing.
+        // Everything is gone all the same; the operator's second apply exits 0.
+        let again = apply();
+        assert_eq!(again.code, 0, "kubectl {args:?} (second apply): {again:?}");
+        return rendered;
+    }
     assert_eq!(ran.code, 0, "kubectl {args:?}: {ran:?}");
     rendered
+}
+
+/// True when every error line of a pruning apply is kubectl finding a token Secret already
+/// deleted, and the ServiceAccount it belonged to was pruned in the same apply.
+fn only_lost_token_races(stdout: &str, stderr: &str, ns: &str) -> bool {
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    !errors.is_empty()
+        && errors.iter().all(|line| {
+            let Some(rest) = line.strip_prefix(&format!("error: pruning Secret {ns}/")) else {
+                return false;
+            };
+            let Some((secret, tail)) = rest.split_once(':') else {
+                return false;
+            };
+            let Some(user) = secret.strip_suffix("-token") else {
+                return false;
+            };
+            tail.trim() == format!("secrets \"{secret}\" not found")
+                && stdout
+                    .lines()
+                    .any(|l| l == format!("serviceaccount/{user} pruned"))
+        })
 }
 
 fn status(cluster: &Cluster, ns: &str, name: &str, token: &str) -> u16 {
