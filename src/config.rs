@@ -99,37 +99,20 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         ))]
         .into());
     };
-    let mut errors = Diagnostics::default();
     let Some(entries) = node.as_map() else {
         return Err(vec![err("must be a mapping".into())].into());
     };
+    let mut errors = Diagnostics::default();
     if let Some((key, line)) = crate::krm::duplicate_key(node) {
         // A reader that keeps the first value and one that keeps the last would disagree.
         errors.push(err(format!(
             "the mapping key {key} appears twice (line {line} of the config); give each field once"
         )));
     }
-    let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
-    let kind = node.str_at(&["kind"]).unwrap_or("");
-    let (body_key, typed) = match (api_version, kind) {
-        (API_VERSION, KIND) => ("spec", true),
-        ("v1", "ConfigMap") => ("data", false),
-        (_, KIND) => {
-            errors.push(err(format!(
-                "apiVersion {api_version:?} is not supported for {KIND}: use {API_VERSION}"
-            )));
-            ("spec", true)
-        }
-        _ => {
-            return Err(vec![err(format!(
-                "kind {kind:?} (apiVersion {api_version:?}) is not supported: use {API_VERSION} {KIND} or a v1 ConfigMap"
-            ))]
-            .into());
-        }
-    };
+    let form = form(node, &mut errors)?;
     for (k, _) in entries {
         let k = k.as_str().unwrap_or("");
-        if !["apiVersion", "kind", "metadata", body_key].contains(&k) {
+        if !["apiVersion", "kind", "metadata", form.body_key].contains(&k) {
             errors.push(err(format!("unknown field `{k}`")));
         }
     }
@@ -150,69 +133,125 @@ pub fn parse(node: Option<&Node>) -> Result<FunctionConfig, Diagnostics> {
         package_root: package_dir(node).and(package_path(node)),
         require_encryption: false,
     };
-    match node.get(body_key) {
+    match node.get(form.body_key) {
         None => {}
         Some(body) if body.is_null() => {}
-        Some(body) => {
-            match body.as_map() {
-                None => errors.push(err(format!("`{body_key}` must be a mapping"))),
-                Some(fields) => {
-                    for (k, v) in fields {
-                        let field = k.as_str().unwrap_or("");
-                        let at = format!("{body_key}.{field}");
-                        match field {
-                        "vaultDir" => match v.as_str().filter(|s| !s.is_empty() && !v.is_null()) {
-                            Some(s) => cfg.vault_dir = s.to_string(),
-                            None => errors.push(err(format!("`{at}` must be a non-empty path"))),
-                        },
-                        "namespace" => match v.as_str().filter(|s| is_dns1123_label(s)) {
-                            Some(s) => cfg.namespace = s.to_string(),
-                            None => errors.push(err(format!(
-                                "`{at}` must be a DNS-1123 label (at most 63 of a-z, 0-9 and '-')"
-                            ))),
-                        },
-                        "createNamespace" => match parse_bool(v, typed) {
-                            Some(b) => cfg.create_namespace = b,
-                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
-                        },
-                        "strict" => match parse_bool(v, typed) {
-                            Some(b) => cfg.strict = b,
-                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
-                        },
-                        "requireEncryption" => match parse_bool(v, typed) {
-                            Some(b) => cfg.require_encryption = b,
-                            None => errors.push(err(format!("`{at}` must be {}", if typed { "true or false" } else { "\"true\" or \"false\"" }))),
-                        },
-                        "ageKeyFile" if !typed => match v.as_str().filter(|s| !s.is_empty()) {
-                            Some(s) => cfg.age_key_file = Some(s.to_string()),
-                            None => errors.push(err(format!("`{at}` must be a non-empty path"))),
-                        },
-                        "decryption" if typed => match v.as_map() {
-                            Some(fields) => {
-                                for (k, v) in fields {
-                                    match k.as_str().unwrap_or("") {
-                                        "ageKeyFile" => match v.as_str().filter(|s| !s.is_empty() && !v.is_null()) {
-                                            Some(s) => cfg.age_key_file = Some(s.to_string()),
-                                            None => errors.push(err("`spec.decryption.ageKeyFile` must be a non-empty path".into())),
-                                        },
-                                        other => errors.push(err(format!("unknown field `spec.decryption.{other}`"))),
-                                    }
-                                }
-                            }
-                            None => errors.push(err("`spec.decryption` must be a mapping".into())),
-                        },
-                        other => errors.push(err(format!("unknown field `{body_key}.{other}`"))),
-                    }
+        Some(body) => match body.as_map() {
+            None => errors.push(err(format!("`{}` must be a mapping", form.body_key))),
+            Some(fields) => {
+                for (k, v) in fields {
+                    let field = k.as_str().unwrap_or("");
+                    for message in body_field(&mut cfg, form, field, v) {
+                        errors.push(err(message));
                     }
                 }
             }
-        }
+        },
     }
     if errors.is_empty() {
         Ok(cfg)
     } else {
         Err(errors)
     }
+}
+
+/// Which of the two functionConfig forms a config is.
+#[derive(Clone, Copy)]
+struct Form {
+    /// `spec` (typed) or `data` (ConfigMap).
+    body_key: &'static str,
+    /// The typed `KubeVault` form: YAML booleans and nested `decryption`.
+    typed: bool,
+}
+
+/// The form from `apiVersion` and `kind`; an unknown kind is an error on its own.
+fn form(node: &Node, errors: &mut Diagnostics) -> Result<Form, Diagnostics> {
+    let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = node.str_at(&["kind"]).unwrap_or("");
+    let typed = Form {
+        body_key: "spec",
+        typed: true,
+    };
+    match (api_version, kind) {
+        (API_VERSION, KIND) => Ok(typed),
+        ("v1", "ConfigMap") => Ok(Form {
+            body_key: "data",
+            typed: false,
+        }),
+        (_, KIND) => {
+            errors.push(err(format!(
+                "apiVersion {api_version:?} is not supported for {KIND}: use {API_VERSION}"
+            )));
+            Ok(typed)
+        }
+        _ => Err(vec![err(format!(
+            "kind {kind:?} (apiVersion {api_version:?}) is not supported: use {API_VERSION} {KIND} or a v1 ConfigMap"
+        ))]
+        .into()),
+    }
+}
+
+/// One field of `spec` / `data` into `cfg`; returns its problems, each naming the field as
+/// `spec.x` / `data.x`.
+fn body_field(cfg: &mut FunctionConfig, form: Form, field: &str, v: &Node) -> Vec<String> {
+    let at = format!("{}.{field}", form.body_key);
+    let set = match field {
+        "vaultDir" => path_field(v, &at).map(|s| cfg.vault_dir = s),
+        "namespace" => namespace_field(v, &at).map(|s| cfg.namespace = s),
+        "createNamespace" => bool_field(v, form, &at).map(|b| cfg.create_namespace = b),
+        "strict" => bool_field(v, form, &at).map(|b| cfg.strict = b),
+        "requireEncryption" => bool_field(v, form, &at).map(|b| cfg.require_encryption = b),
+        "ageKeyFile" if !form.typed => path_field(v, &at).map(|s| cfg.age_key_file = Some(s)),
+        "decryption" if form.typed => return decryption_field(cfg, v),
+        other => Err(format!("unknown field `{}.{other}`", form.body_key)),
+    };
+    set.err().into_iter().collect()
+}
+
+/// A non-empty path string.
+fn path_field(v: &Node, at: &str) -> Result<String, String> {
+    v.as_str()
+        .filter(|s| !s.is_empty() && !v.is_null())
+        .map(str::to_string)
+        .ok_or_else(|| format!("`{at}` must be a non-empty path"))
+}
+
+/// A DNS-1123 label.
+fn namespace_field(v: &Node, at: &str) -> Result<String, String> {
+    v.as_str()
+        .filter(|s| is_dns1123_label(s))
+        .map(str::to_string)
+        .ok_or_else(|| format!("`{at}` must be a DNS-1123 label (at most 63 of a-z, 0-9 and '-')"))
+}
+
+/// A boolean in the form's spelling (see [`parse_bool`]).
+fn bool_field(v: &Node, form: Form, at: &str) -> Result<bool, String> {
+    parse_bool(v, form.typed).ok_or_else(|| {
+        let spelled = if form.typed {
+            "true or false"
+        } else {
+            "\"true\" or \"false\""
+        };
+        format!("`{at}` must be {spelled}")
+    })
+}
+
+/// `spec.decryption`: a mapping whose one field is `ageKeyFile`; returns its problems.
+fn decryption_field(cfg: &mut FunctionConfig, v: &Node) -> Vec<String> {
+    let Some(fields) = v.as_map() else {
+        return vec!["`spec.decryption` must be a mapping".into()];
+    };
+    let mut problems = Vec::new();
+    for (k, v) in fields {
+        let set = match k.as_str().unwrap_or("") {
+            "ageKeyFile" => {
+                path_field(v, "spec.decryption.ageKeyFile").map(|s| cfg.age_key_file = Some(s))
+            }
+            other => Err(format!("unknown field `spec.decryption.{other}`")),
+        };
+        problems.extend(set.err());
+    }
+    problems
 }
 
 /// Typed form: a plain YAML boolean. ConfigMap form: exactly the strings `true`/`false`.
@@ -317,6 +356,86 @@ mod tests {
             assert!(joined.contains(needle), "{needle}: {joined}");
         }
         assert_eq!(errs.len(), 6);
+    }
+
+    #[test]
+    fn each_field_in_each_form() {
+        let typed =
+            "apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nmetadata: {name: g}\nspec:\n";
+        let map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: g}\ndata:\n";
+        // (form, field line, the one problem or "" when it is valid)
+        let table: &[(&str, &str, &str)] = &[
+            (typed, "vaultDir: v", ""),
+            (
+                typed,
+                "vaultDir: ~",
+                "`spec.vaultDir` must be a non-empty path",
+            ),
+            (
+                map,
+                "vaultDir: \"\"",
+                "`data.vaultDir` must be a non-empty path",
+            ),
+            (typed, "namespace: a-b", ""),
+            (
+                map,
+                "namespace: A",
+                "`data.namespace` must be a DNS-1123 label",
+            ),
+            (typed, "strict: true", ""),
+            (
+                typed,
+                "strict: \"true\"",
+                "`spec.strict` must be true or false",
+            ),
+            (map, "strict: \"true\"", ""),
+            (
+                map,
+                "strict: yes",
+                "`data.strict` must be \"true\" or \"false\"",
+            ),
+            (
+                typed,
+                "requireEncryption: 1",
+                "`spec.requireEncryption` must be true or false",
+            ),
+            (typed, "createNamespace: false", ""),
+            (map, "ageKeyFile: k.txt", ""),
+            (
+                typed,
+                "ageKeyFile: k.txt",
+                "unknown field `spec.ageKeyFile`",
+            ),
+            (map, "decryption: {}", "unknown field `data.decryption`"),
+            (typed, "decryption: {ageKeyFile: k.txt}", ""),
+            (
+                typed,
+                "decryption: k.txt",
+                "`spec.decryption` must be a mapping",
+            ),
+            (
+                typed,
+                "decryption: {ageKeyFile: \"\"}",
+                "`spec.decryption.ageKeyFile` must be a non-empty path",
+            ),
+        ];
+        for (form, line, want) in table {
+            let got = cfg(&format!("{form}  {line}\n"));
+            match (got, want.is_empty()) {
+                (Ok(_), true) => {}
+                (Err(errs), false) => {
+                    assert_eq!(errs.len(), 1, "{line}: {errs:?}");
+                    assert!(errs[0].contains(want), "{line}: {errs:?}");
+                }
+                (got, _) => panic!("{line}: {got:?}"),
+            }
+        }
+        // Every problem inside `decryption` is reported, not only the first.
+        let errs = cfg(&format!(
+            "{typed}  decryption: {{ageKeyFile: \"\", x: 1, y: 2}}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
     }
 
     #[test]
