@@ -231,7 +231,10 @@ measure_overhead
 vault_dir() {
   local -a p
   read -r -a p <<<"${PARAMS[$1]}"
-  echo "$WORK/vault-${p[0]}s-${p[1]}u-${p[2]}r-seed$SEED"
+  # The generator's flags are part of the name: LR has L's counts but other rules.
+  local extra=${EXTRA[$1]:-}
+  extra=${extra//--/}
+  echo "$WORK/vault-${p[0]}s-${p[1]}u-${p[2]}r-seed$SEED${extra:+-${extra// /-}}"
 }
 
 # ensure_vault SIZE: generate the vault (and its ResourceList) unless a complete one is there.
