@@ -260,9 +260,9 @@ impl Plan<'_> {
                 let user = &vault.users[u];
                 let names: Vec<String> = match only {
                     Some(name) => vec![name.to_string()],
-                    None => self.grants.readable[u][start..end]
-                        .iter()
-                        .map(|&i| vault.secrets[i].name.clone())
+                    None => self.grants.readable[u]
+                        .range(start, end)
+                        .map(|i| vault.secrets[i].name.clone())
                         .collect(),
                 };
                 Object::Role(Role {
@@ -416,10 +416,10 @@ impl Plan<'_> {
         let mut start = 0;
         while start < readable.len() {
             let part = parts.len();
-            let mut size = self.role_base(u, part, readable[start]);
+            let mut size = self.role_base(u, part, readable.get(start));
             let mut end = start;
             while end < readable.len() {
-                let cost = costs[readable[end]];
+                let cost = costs[readable.get(end)];
                 // Every Role gets at least one name, whatever its size.
                 if end > start && size + cost > MAX_OBJECT_BYTES {
                     break;
@@ -474,11 +474,8 @@ impl Plan<'_> {
                         end,
                     } => {
                         let readable = &self.grants.readable[user];
-                        self.role_base(user, part, readable[start])
-                            + readable[start..end]
-                                .iter()
-                                .map(|&s| costs[s])
-                                .sum::<usize>()
+                        self.role_base(user, part, readable.get(start))
+                            + readable.range(start, end).map(|s| costs[s]).sum::<usize>()
                     }
                     _ => {
                         scratch.clear();

@@ -8,7 +8,7 @@ use crate::config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::sops::{self, Identities};
 use crate::vault::Vault;
-use crate::vault::model::{Decrypted, build};
+use crate::vault::model::{Decrypted, build_consuming};
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::read_vault;
 use crate::yaml::Node;
@@ -117,7 +117,7 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
                 message: format!("cannot decrypt: {e}"),
             })
     };
-    let (vault, build_diags) = build(&files, namespace, &decrypt);
+    let (vault, build_diags) = build_consuming(files, namespace, &decrypt);
     diags.extend(build_diags);
     (vault, diags)
 }

@@ -64,7 +64,7 @@ pub fn list_json(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let readable = grants.readable[u].binary_search(&i).is_ok();
+            let readable = grants.readable[u].contains(i);
             (s.identity.as_str(), s.name.as_str(), readable)
         })
         .filter(|&(_, _, readable)| readable || !only_allowed)
@@ -112,7 +112,7 @@ pub fn list(
             (
                 s.identity.as_str(),
                 s.name.as_str(),
-                grants.readable[u].binary_search(&i).is_ok(),
+                grants.readable[u].contains(i),
             )
         })
         .filter(|&(_, _, readable)| readable || !only_allowed)

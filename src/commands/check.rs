@@ -181,10 +181,10 @@ pub fn shape_groups(vault: &Vault) -> Vec<ShapeGroup<'_>> {
         .collect();
     secrets.sort_by(|a, b| a.identity.cmp(&b.identity));
     for s in secrets {
-        match by_shape.get(&s.shape) {
+        match by_shape.get(&&*s.shape) {
             Some(&i) => groups[i].identities.push(&s.identity),
             None => {
-                by_shape.insert(&s.shape, groups.len());
+                by_shape.insert(&*s.shape, groups.len());
                 groups.push(ShapeGroup {
                     shape: &s.shape,
                     identities: vec![&s.identity],

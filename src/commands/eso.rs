@@ -585,7 +585,7 @@ pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
                     .iter()
                     .position(|s| std::ptr::eq(s, secret))
                     .unwrap_or(usize::MAX);
-                if !checked.grants.readable[u].contains(&index) {
+                if !checked.grants.readable[u].contains(index) {
                     return failure(vec![format!(
                         "error: user {:?} may not read {:?}, so an ExternalSecret through its \
                          token would fail with 403; `kubevault who-can-read {}` shows who may",
@@ -603,7 +603,7 @@ pub fn external_secret(args: &ExternalSecretArgs, cwd: &Path) -> Report {
                     vault.users[u].name
                 )]);
             }
-            readable.iter().map(|&i| &vault.secrets[i]).collect()
+            readable.iter().map(|i| &vault.secrets[i]).collect()
         }
         // clap requires IDENTITY or --all (which requires --user).
         (None, None) => return usage(vec!["error: name an IDENTITY, or --user USER --all".into()]),

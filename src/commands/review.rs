@@ -314,7 +314,12 @@ pub fn run_report(args: &ReportArgs, cwd: &Path) -> Report {
     {
         return failure(vec![format!("error: {e:#}")]);
     }
-    let grants: usize = reviewed.grants.readable.iter().map(Vec::len).sum();
+    let grants: usize = reviewed
+        .grants
+        .readable
+        .iter()
+        .map(crate::vault::access::Ids::len)
+        .sum();
     ok(
         String::new(),
         vec![format!(

@@ -220,11 +220,7 @@ impl<'v> Tally<'v> {
                 .enumerate()
                 .map(|(i, u)| (u.name.as_str(), i))
                 .collect(),
-            readable: grants
-                .readable
-                .iter()
-                .map(|r| r.iter().copied().collect())
-                .collect(),
+            readable: grants.readable.iter().map(|r| r.iter().collect()).collect(),
             rows: BTreeMap::new(),
             counts: Counts::default(),
         }

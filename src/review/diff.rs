@@ -581,7 +581,7 @@ fn access(
             .map(|u| {
                 old.grants.readable[u]
                     .iter()
-                    .map(|&j| {
+                    .map(|j| {
                         let id = old.vault.secrets[j].identity.as_str();
                         (moved.get(id).copied().unwrap_or(id), id)
                     })
@@ -592,7 +592,7 @@ fn access(
             .map(|u| {
                 new.grants.readable[u]
                     .iter()
-                    .map(|&i| new.vault.secrets[i].identity.as_str())
+                    .map(|i| new.vault.secrets[i].identity.as_str())
                     .collect()
             })
             .unwrap_or_default();

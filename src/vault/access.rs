@@ -21,9 +21,66 @@ use crate::par::par_map;
 pub struct Grants {
     /// Per user (same order as `Vault::users`): indices into `Vault::secrets` the user may read,
     /// ascending (so in Secret-name order).
-    pub readable: Vec<Vec<usize>>,
+    pub readable: Vec<Ids>,
     /// Per user: for each rule (file order), whether it matches at least one secret.
     pub rule_used: Vec<Vec<bool>>,
+}
+
+/// Ascending indices into `Vault::secrets`, four bytes each: the grants are the largest part of
+/// the model of a role-heavy vault (1,000 users reading thousands of secrets each), and a vault
+/// holds at most [`crate::limits::MAX_FILES`] secrets, far below `u32::MAX`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ids(Vec<u32>);
+
+impl Ids {
+    /// How many indices.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The index at position `pos` (panics past the end, as slice indexing does).
+    pub fn get(&self, pos: usize) -> usize {
+        self.0[pos] as usize
+    }
+
+    /// True when `i` is one of them.
+    pub fn contains(&self, i: usize) -> bool {
+        u32::try_from(i).is_ok_and(|i| self.0.binary_search(&i).is_ok())
+    }
+
+    /// The indices, ascending.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.0.iter().map(|&i| i as usize)
+    }
+
+    /// The indices at positions `start..end`.
+    pub fn range(&self, start: usize, end: usize) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.0[start..end].iter().map(|&i| i as usize)
+    }
+}
+
+impl FromIterator<usize> for Ids {
+    /// Collects ascending indices (each below `u32::MAX`; a vault holds at most
+    /// [`crate::limits::MAX_FILES`] secrets).
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        let ids: Vec<u32> = iter
+            .into_iter()
+            .map(|i| u32::try_from(i).expect("a secret index fits in u32 (MAX_FILES)"))
+            .collect();
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending");
+        Ids(ids)
+    }
+}
+
+impl PartialEq<Vec<usize>> for Ids {
+    fn eq(&self, other: &Vec<usize>) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
 }
 
 /// A set of secret indices.
@@ -258,7 +315,7 @@ pub fn evaluate(vault: &Vault) -> Grants {
                 }
             }
         }
-        (readable.ones().collect::<Vec<usize>>(), used)
+        (readable.ones().collect::<Ids>(), used)
     });
     let (readable, rule_used) = per_user.into_iter().unzip();
     Grants {

@@ -35,6 +35,7 @@ pub fn parse(text: &str) -> Option<SecretData> {
         }
         data.insert(key.to_string(), SecretValue(value.as_bytes().to_vec()));
     }
+    data.shrink_to_fit();
     Some(data)
 }
 

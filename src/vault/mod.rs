@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod rules;
+pub mod secret_data;
 pub mod secret_file;
 pub mod source;
 #[cfg(test)]

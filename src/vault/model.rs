@@ -2,6 +2,7 @@
 //! the files [`super::walk`] read, with every naming, parsing and collision problem collected.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
 use crate::par::par_map;
@@ -24,8 +25,9 @@ pub struct Secret {
     pub source: String,
     /// Keys and values (values never printed by `Debug`).
     pub data: SecretData,
-    /// Type, labels, annotations and `immutable` from `metadata.yaml` (SPEC §10).
-    pub shape: Shape,
+    /// Type, labels, annotations and `immutable` from `metadata.yaml` (SPEC §10). Shared: the
+    /// secrets no rule shapes (most of them) hold one default shape, not 160 bytes each.
+    pub shape: Arc<Shape>,
 }
 
 /// One user: an access-control file.
@@ -73,7 +75,56 @@ pub enum Decrypted {
 pub type Decryptor<'a> = &'a (dyn Fn(&Node) -> Result<Decrypted, secret_file::FileProblem> + Sync);
 
 /// Builds the model from files read from disk. `namespace` only fills `resourceRef`s.
+/// The files stay the caller's (review keeps them for the ciphertexts); the pipeline uses
+/// [`build_consuming`].
 pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
+    build_from(Input::Borrowed(files), namespace, decrypt)
+}
+
+/// [`build`], consuming the files: their text is freed once every value is parsed, before the
+/// model is assembled (16 MB at 100,000 secrets, when memory use peaks).
+pub fn build_consuming(
+    files: VaultFiles,
+    namespace: &str,
+    decrypt: Decryptor,
+) -> (Vault, Diagnostics) {
+    build_from(Input::Owned(files), namespace, decrypt)
+}
+
+/// The files [`build_from`] models: the caller's, or its own to free as it goes.
+enum Input<'a> {
+    Borrowed(&'a VaultFiles),
+    Owned(VaultFiles),
+}
+
+impl Input<'_> {
+    fn files(&self) -> &VaultFiles {
+        match self {
+            Input::Borrowed(files) => files,
+            Input::Owned(files) => files,
+        }
+    }
+
+    /// Frees the secret files' text, when they are ours.
+    fn release_text(&mut self) {
+        if let Input::Owned(files) = self {
+            for file in &mut files.kvstore {
+                file.bytes = Vec::new();
+            }
+        }
+    }
+
+    /// Secret file `k`'s path: moved out when the files are ours, else copied.
+    fn take_rel(&mut self, k: usize) -> String {
+        match self {
+            Input::Borrowed(files) => files.kvstore[k].rel.clone(),
+            Input::Owned(files) => std::mem::take(&mut files.kvstore[k].rel),
+        }
+    }
+}
+
+fn build_from(mut input: Input<'_>, namespace: &str, decrypt: Decryptor) -> (Vault, Diagnostics) {
+    let files = input.files();
     let mut diags = Diagnostics::default();
     let mut vault = Vault::default();
     let mut by_identity: HashMap<String, &str> = HashMap::with_capacity(files.kvstore.len());
@@ -98,7 +149,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
         let name = secret_name(&identity);
         (identity, name)
     });
-    for (file, (identity, name)) in files.kvstore.iter().zip(named) {
+    for (k, (file, (identity, name))) in files.kvstore.iter().zip(named).enumerate() {
         if let Some(first) = by_identity.insert(identity.clone(), &file.rel) {
             diags.push(Diagnostic::error(
                 &file.rel,
@@ -126,23 +177,35 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             vault.unparsed.push(identity);
             continue;
         }
-        candidates.push((identity, name, file));
+        candidates.push((identity, name, k));
     }
+    // The clash tables are done with: free them (17 MB at 100,000 secrets) before the parse.
+    drop((by_identity, by_name));
     // Parsing (and decrypting) is the costly part: do it on every core, in order.
     // So is matching every metadata rule and checking the shape: on every core too.
     let meta = &vault.metadata;
-    let parsed = par_map(&candidates, |(identity, _, file)| {
+    let unshaped = Arc::new(Shape::default());
+    let parsed = par_map(&candidates, |(identity, _, k)| {
+        let file = &files.kvstore[*k];
         let (parsed, warnings) = parse_secret(file, decrypt);
         let shape = meta.shape(identity);
+        let shape = if shape.rules.is_empty() {
+            Arc::clone(&unshaped)
+        } else {
+            Arc::new(shape)
+        };
         let problems = match &parsed {
             Ok((data, read)) => check_shape(&shape, data, *read, &file.rel),
             Err(_) => Vec::new(),
         };
         (parsed, warnings, shape, problems)
     });
-    for ((identity, name, file), (parsed, warnings, shape, problems)) in
+    // Every value is parsed: free the files' text before the model is assembled.
+    input.release_text();
+    for ((identity, name, k), (parsed, warnings, shape, problems)) in
         candidates.into_iter().zip(parsed)
     {
+        let rel = input.take_rel(k);
         let resource = ResourceRef {
             api_version: "v1".into(),
             kind: "Secret".into(),
@@ -151,7 +214,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
         };
         for w in warnings {
             diags.push(
-                Diagnostic::warning(&file.rel, w.message)
+                Diagnostic::warning(&rel, w.message)
                     .at_line(w.line)
                     .about(resource.clone()),
             );
@@ -160,21 +223,21 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             Ok((data, read)) => {
                 match read {
                     Read::Decrypted => {}
-                    Read::KeysOnly => vault.undecrypted.push(file.rel.clone()),
+                    Read::KeysOnly => vault.undecrypted.push(rel.clone()),
                     Read::KeysUnknown => {
-                        vault.undecrypted.push(file.rel.clone());
-                        vault.keys_unknown.push(file.rel.clone());
+                        vault.undecrypted.push(rel.clone());
+                        vault.keys_unknown.push(rel.clone());
                     }
                 }
                 if data.is_empty() && read != Read::KeysUnknown {
                     diags.push(
-                        Diagnostic::warning(&file.rel, "no keys: the Secret has no data")
+                        Diagnostic::warning(&rel, "no keys: the Secret has no data")
                             .about(resource.clone()),
                     );
                 }
                 for p in problems {
                     diags.push(
-                        Diagnostic::error(&file.rel, p.message)
+                        Diagnostic::error(&rel, p.message)
                             .at_line(p.line)
                             .about(resource.clone()),
                     );
@@ -182,7 +245,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 vault.secrets.push(Secret {
                     identity,
                     name,
-                    source: file.rel.clone(),
+                    source: rel,
                     data,
                     shape,
                 });
@@ -191,7 +254,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
                 vault.unparsed.push(identity);
                 for p in problems {
                     diags.push(
-                        Diagnostic::error(&file.rel, p.message)
+                        Diagnostic::error(&rel, p.message)
                             .at_line(p.line)
                             .about(resource.clone()),
                     );
@@ -199,6 +262,7 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             }
         }
     }
+    let files = input.files();
     if let Some(file) = &files.metadata {
         let identities: Vec<&str> = vault.secrets.iter().map(|s| s.identity.as_str()).collect();
         for p in vault.metadata.unmatched(&identities, &vault.unparsed) {

@@ -3,7 +3,6 @@
 //! Pure: bytes in, keys and values (or every problem, naming line and key) out. Values are
 //! secret; no message, `Debug` output or panic here ever contains one.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
@@ -33,8 +32,7 @@ impl fmt::Debug for SecretValue {
     }
 }
 
-/// The keys and values of one secret file, sorted by key.
-pub type SecretData = BTreeMap<String, SecretValue>;
+pub use super::secret_data::SecretData;
 
 /// A problem in a secret file, at a line and key where known. Never holds a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +123,7 @@ pub fn data_from_mapping(doc: &Node) -> Result<SecretData, Vec<FileProblem>> {
     let Some(entries) = doc.as_map() else {
         return Err(vec![problem(doc.line, "not a mapping of keys to values")]);
     };
-    let mut data = SecretData::new();
+    let mut data = SecretData::with_capacity(entries.len().min(MAX_KEYS_PER_SECRET));
     let mut problems = Vec::new();
     let mut total = 0usize;
     if entries.len() > MAX_KEYS_PER_SECRET {
