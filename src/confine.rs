@@ -21,7 +21,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::config::normalize;
-use crate::vault::walk::open_beneath;
+use crate::vault::beneath::open_beneath;
 
 /// The environment variable that lets the vault and key file live outside the package.
 pub const ALLOW_OUTSIDE: &str = "KUBEVAULT_ALLOW_OUTSIDE";

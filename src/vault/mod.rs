@@ -4,6 +4,7 @@
 //! `walk` is pure.
 
 pub mod access;
+pub mod beneath;
 #[cfg(test)]
 mod conformance;
 pub mod encryption;
