@@ -7,6 +7,8 @@
 mod common;
 #[path = "bad_input/harden.rs"]
 mod harden;
+#[path = "bad_input/spec_errors.rs"]
+mod spec_errors;
 
 use common::{FN_CONFIG, SENTINEL, Sandbox, resource_list, run};
 
@@ -699,6 +701,7 @@ fn run_everywhere(case: &Case, sb: &Sandbox) -> String {
 fn catalogue() {
     let mut cases = cases();
     cases.extend(harden::cases());
+    cases.extend(spec_errors::cases());
     cases.extend(yaml_cases());
     assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
     let mut names: Vec<&str> = cases.iter().map(|c| c.name).collect();
