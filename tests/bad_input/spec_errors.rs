@@ -131,10 +131,10 @@ pub fn cases() -> Vec<Case> {
         yaml_case("spec_unbalanced_close_brace", 1, |sb| {
             sb.file("vault/access_control/alice", "app/a}\n");
         }),
-        yaml_case("spec_bare", 1, |sb| {
+        yaml_case("spec_bare_bang", 1, |sb| {
             sb.file("vault/access_control/alice", "**\n!\n");
         }),
-        yaml_case("spec_prefix", 1, |sb| {
+        yaml_case("spec_double_bang_prefix", 1, |sb| {
             sb.file("vault/access_control/alice", "!!app\n");
         }),
         yaml_case("spec_user_name_not_a_label", 1, |sb| {
