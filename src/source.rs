@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use crate::config;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::sops::{self, Identities};
+use crate::sops::{self, Identities, Keyless, SopsError};
 use crate::vault::Vault;
 use crate::vault::model::{Decrypted, build_consuming};
 use crate::vault::secret_file::FileProblem;
@@ -85,12 +85,9 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
         ));
     }
     let keys_only = |doc: &Node| {
-        sops::check_without_key(doc)
-            .map(|()| Decrypted::KeysOnly(sops::keys_only(doc)))
-            .map_err(|e| FileProblem {
-                line: e.line().unwrap_or(0),
-                message: format!("cannot decrypt: {e}"),
-            })
+        sops::without_key(doc, Keyless::Blank)
+            .map(Decrypted::KeysOnly)
+            .map_err(cannot_decrypt)
     };
     let decrypt = |doc: &Node| {
         if mode == Decryption::Never {
@@ -112,12 +109,18 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
         }
         sops::decrypt(doc, ids)
             .map(Decrypted::Plain)
-            .map_err(|e| FileProblem {
-                line: e.line().unwrap_or(0),
-                message: format!("cannot decrypt: {e}"),
-            })
+            .map_err(cannot_decrypt)
     };
     let (vault, build_diags) = build_consuming(files, namespace, &decrypt);
     diags.extend(build_diags);
     (vault, diags)
+}
+
+/// A SOPS error as a problem of the file it is about: `cannot decrypt: …`, at its line when it
+/// has one. (A [`SopsError`] never holds a value, ciphertext or key.)
+pub fn cannot_decrypt(e: SopsError) -> FileProblem {
+    FileProblem {
+        line: e.line().unwrap_or(0),
+        message: format!("cannot decrypt: {e}"),
+    }
 }

@@ -4,12 +4,14 @@
 //! print. Naming, collision and rule errors are the model's own ([`crate::vault::model::build`]).
 
 use crate::diag::{Diagnostics, Severity};
+use crate::sops::{self, Keyless};
+use crate::source::cannot_decrypt;
 use crate::vault::Vault;
 use crate::vault::access::{Grants, evaluate};
 use crate::vault::model::{Decrypted, build};
 use crate::vault::secret_file::FileProblem;
 use crate::vault::walk::VaultFiles;
-use crate::yaml::{Node, Value};
+use crate::yaml::Node;
 
 /// A vault modelled for review: the model, who reads what, and every problem found.
 #[derive(Debug)]
@@ -34,25 +36,12 @@ impl Reviewed {
     }
 }
 
-/// A SOPS document as the "decryptor" of a keyless model: the same mapping without its `sops`
-/// metadata, every value still ciphertext.
+/// A SOPS document as the "decryptor" of a keyless model: its metadata checked as `check` checks
+/// it without a key, the same mapping without its `sops` metadata, every value still ciphertext.
 pub fn keys_only(doc: &Node) -> Result<Decrypted, FileProblem> {
-    let Some(entries) = doc.as_map() else {
-        return Err(FileProblem {
-            line: doc.line,
-            message: "not a mapping of keys to values".into(),
-        });
-    };
-    let data = entries
-        .iter()
-        .filter(|(key, _)| key.as_str() != Some("sops"))
-        .cloned()
-        .collect();
-    Ok(Decrypted::KeysOnly(Node {
-        value: Value::Map(data),
-        tag: None,
-        line: doc.line,
-    }))
+    sops::without_key(doc, Keyless::Ciphertext)
+        .map(Decrypted::KeysOnly)
+        .map_err(cannot_decrypt)
 }
 
 /// Models and evaluates files already read, without decrypting anything.
@@ -81,7 +70,26 @@ mod tests {
     use crate::vault::model::test_files;
 
     #[test]
-    fn encrypted_files_keep_their_keys_without_a_key() {
+    fn encrypted_files_keep_their_keys_and_ciphertext_without_a_key() {
+        let enc = include_str!("../../tests/fixtures/sops/flat.enc.yaml");
+        let files = test_files(
+            &[("kvstore/enc.yaml", enc)],
+            &[("access_control/alice", "**\n")],
+        );
+        let r = review(&files, "ns");
+        assert!(r.errors().is_empty(), "{:?}", r.errors());
+        let data = &r.vault.secrets[0].data;
+        assert!(data.contains_key("password") && data.contains_key("quoted_pin"));
+        assert!(
+            data["password"].0.starts_with(b"ENC[AES256_GCM,"),
+            "ciphertext kept"
+        );
+        assert_eq!(r.grants.readable, [vec![0]]);
+    }
+
+    #[test]
+    fn sops_metadata_is_checked_as_check_checks_it_without_a_key() {
+        // A hand-made `sops` block with no age recipient: refused, as `check` refuses it.
         let files = test_files(
             &[(
                 "kvstore/enc.yaml",
@@ -89,10 +97,11 @@ mod tests {
             )],
             &[("access_control/alice", "**\n")],
         );
-        let r = review(&files, "ns");
-        assert!(r.errors().is_empty(), "{:?}", r.errors());
-        let keys: Vec<&String> = r.vault.secrets[0].data.keys().collect();
-        assert_eq!(keys, ["password"]);
-        assert_eq!(r.grants.readable, [vec![0]]);
+        let errors = review(&files, "ns").errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("kvstore/enc.yaml: error: cannot decrypt:"),
+            "{errors:?}"
+        );
     }
 }

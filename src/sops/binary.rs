@@ -1,11 +1,10 @@
-//! SOPS's binary format, and reading an encrypted file's clear-text structure without a key.
+//! SOPS's binary format.
 //!
 //! `sops encrypt -i` on a file whose name has no `.yaml`/`.yml`/`.json`/`.env`/`.ini` extension
 //! uses sops' *binary* store: the whole plaintext file becomes the one string value `data` of a
 //! JSON document next to the `sops` metadata. Such a file must render as the secret file it was
 //! before encryption, so [`is_binary_format`] recognises it (by name and shape, as sops decides
-//! by the name) and [`binary_text`] gives the decrypted text back. [`keys_only`] is what commands
-//! that never need a value (SPEC §9) read instead of decrypting.
+//! by the name) and [`binary_text`] gives the decrypted text back.
 
 use crate::yaml::{Node, Value};
 
@@ -40,46 +39,6 @@ pub fn binary_text(plain: &Node) -> Option<&str> {
     }
 }
 
-/// An encrypted document without decrypting it: every entry but `sops`, each encrypted value
-/// (`ENC[...]`) replaced by an empty string. Key names, nesting, tags and values sops left in
-/// clear stay as they are, so every check that does not depend on a value gives the same answer
-/// as on the decrypted tree.
-pub fn keys_only(doc: &Node) -> Node {
-    fn blank(node: &Node) -> Node {
-        let value = match &node.value {
-            Value::Scalar { text, .. } if text.starts_with("ENC[") => Value::Scalar {
-                text: String::new(),
-                style: crate::yaml::Style::Str,
-            },
-            Value::Scalar { .. } => node.value.clone(),
-            Value::Seq(items) => Value::Seq(items.iter().map(blank).collect()),
-            Value::Map(entries) => {
-                Value::Map(entries.iter().map(|(k, v)| (k.clone(), blank(v))).collect())
-            }
-        };
-        Node {
-            value,
-            tag: node.tag.clone(),
-            line: node.line,
-        }
-    }
-    let entries = doc
-        .as_map()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter(|(k, _)| k.as_str() != Some("sops"))
-                .map(|(k, v)| (k.clone(), blank(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Node {
-        value: Value::Map(entries),
-        tag: doc.tag.clone(),
-        line: doc.line,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,15 +70,5 @@ mod tests {
                 "{rel} {text}"
             );
         }
-    }
-
-    #[test]
-    fn keys_only_blanks_encrypted_values_and_drops_sops() {
-        let d = doc("a: ENC[AES256_GCM,data:x]\nb_unencrypted: clear\nsops:\n  mac: m\n");
-        let k = keys_only(&d);
-        let entries = k.as_map().unwrap();
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].1.as_str(), Some(""));
-        assert_eq!(entries[1].1.as_str(), Some("clear"));
     }
 }

@@ -22,6 +22,7 @@ mod document;
 mod error;
 mod format;
 mod header;
+mod keyless;
 mod keys;
 mod metadata;
 mod seal;
@@ -30,8 +31,9 @@ mod write;
 
 use zeroize::Zeroize;
 
-pub use binary::{binary_text, is_binary_format, keys_only};
+pub use binary::{binary_text, is_binary_format};
 pub use error::SopsError;
+pub use keyless::{Keyless, check_without_key, without_key};
 pub use keys::{Identities, default_key_file, load_identities};
 pub use seal::{check_recipient, random_fill};
 pub use write::{Encryption, Opened, SOPS_VERSION, WriteError, now_rfc3339, recipients};
@@ -44,16 +46,6 @@ use tree::Walker;
 /// True when a parsed secret document has a top-level `sops:` mapping.
 pub fn is_encrypted(doc: &Node) -> bool {
     doc.get("sops").is_some_and(|sops| sops.as_map().is_some())
-}
-
-/// The checks of an encrypted file that need no key: its `sops` metadata parses and its age
-/// entries are within bounds (SPEC §9: read-only questions never need the private key).
-pub fn check_without_key(doc: &Node) -> Result<(), SopsError> {
-    let Some(sops) = doc.get("sops").filter(|sops| sops.as_map().is_some()) else {
-        return Err(SopsError::NotEncrypted);
-    };
-    let metadata = Metadata::parse(sops)?;
-    keys::check_bounds(&metadata.age, &mut header::Work::default())
 }
 
 /// Decrypts a SOPS document: unwraps the data key with one of `identities`, decrypts every
