@@ -444,8 +444,7 @@ pub fn generate(
         let plan = strictly(args.strict, outcome.plan, &mut diags);
         match (&args.output_dir, plan) {
             (Some(dir), Some(plan)) => {
-                let written = match output_dir::write(&cwd.join(dir), &source.dir, &plan.objects())
-                {
+                let written = match output_dir::write(&cwd.join(dir), &source.dir, plan) {
                     Ok(written) => written,
                     Err(why) => {
                         let mut report = stream_report(None, &diags, out)?;

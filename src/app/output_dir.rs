@@ -25,7 +25,8 @@ use std::path::Path;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::object::Object;
+use crate::diag::ResourceRef;
+use crate::render::Plan;
 use crate::yaml::emit_document;
 
 /// The manifest of files written by the last run.
@@ -39,8 +40,7 @@ pub const HEADER: &str =
 pub const MAX_MANIFEST_BYTES: usize = 1 << 20;
 
 /// The file an object goes to: `<kind>_<name>.yaml`, lowercase kind, `:` replaced by `-`.
-pub fn file_name(object: &Object) -> String {
-    let r = object.resource_ref();
+pub fn file_name(r: &ResourceRef) -> String {
     format!(
         "{}_{}.yaml",
         r.kind.to_lowercase(),
@@ -48,10 +48,13 @@ pub fn file_name(object: &Object) -> String {
     )
 }
 
-/// Writes every object into `dir` (all or nothing), removes stale files of the previous run,
-/// returns how many were written. `vault` is the vault directory, which `dir` may not be in.
-/// Errors name the directory and file, never content.
-pub fn write(dir: &Path, vault: &Path, objects: &[Object]) -> Result<usize, String> {
+/// Writes every object of `plan` into `dir` (all or nothing), removes stale files of the
+/// previous run, returns how many were written. `vault` is the vault directory, which `dir` may
+/// not be in. Errors name the directory and file, never content.
+///
+/// Each object is built and written to its temp file in turn, so memory holds one object's text
+/// at a time, never the whole output (the names come from the plan, before any is built).
+pub fn write(dir: &Path, vault: &Path, plan: &Plan) -> Result<usize, String> {
     let shown = dir.display();
     refuse_inside_vault(dir, vault)?;
     match std::fs::symlink_metadata(dir) {
@@ -76,35 +79,35 @@ pub fn write(dir: &Path, vault: &Path, objects: &[Object]) -> Result<usize, Stri
     let dir_fd = fd.as_fd();
     let previous = read_manifest(dir_fd).map_err(|why| format!("{shown}/{MANIFEST}: {why}"))?;
 
-    let files: Vec<(String, String)> = objects
-        .iter()
-        .map(|object| {
-            let mut text = String::from(HEADER);
-            text.push_str(&emit_document(&object.to_node()));
-            (file_name(object), text)
-        })
+    let names: Vec<String> = (0..plan.len())
+        .map(|i| file_name(&plan.resource_ref(i)))
         .collect();
     // Everything that will be replaced must be ours: checked before anything is written.
-    for (name, _) in &files {
+    for name in &names {
         check_replaceable(dir_fd, name).map_err(|why| format!("{shown}/{name}: {why}"))?;
     }
     check_replaceable_manifest(dir_fd).map_err(|why| format!("{shown}/{MANIFEST}: {why}"))?;
 
-    let mut list: String = files.iter().map(|(name, _)| format!("{name}\n")).collect();
+    let mut list: String = names.iter().map(|name| format!("{name}\n")).collect();
     if list.is_empty() {
         list.push('\n');
     }
-    let mut temps: Vec<(String, String)> = Vec::with_capacity(files.len() + 1);
-    let written = files
+    let mut temps: Vec<(String, String)> = Vec::with_capacity(names.len() + 1);
+    let mut put = |name: &str, text: &str| {
+        let temp = write_temp(dir_fd, name, text.as_bytes())
+            .map_err(|e| format!("cannot write {shown}/{name}: {}", errno(e)))?;
+        temps.push((temp, name.to_string()));
+        Ok::<(), String>(())
+    };
+    let written = names
         .iter()
-        .map(|(name, text)| (name.as_str(), text.as_str()))
-        .chain(std::iter::once((MANIFEST, list.as_str())))
-        .try_for_each(|(name, text)| {
-            let temp = write_temp(dir_fd, name, text.as_bytes())
-                .map_err(|e| format!("cannot write {shown}/{name}: {}", errno(e)))?;
-            temps.push((temp, name.to_string()));
-            Ok::<(), String>(())
-        });
+        .enumerate()
+        .try_for_each(|(i, name)| {
+            let mut text = String::from(HEADER);
+            text.push_str(&emit_document(&plan.object(i).to_node()));
+            put(name, &text)
+        })
+        .and_then(|()| put(MANIFEST, &list));
     if let Err(why) = written {
         for (temp, _) in &temps {
             let _ = rustix::fs::unlinkat(dir_fd, temp.as_str(), AtFlags::empty());
@@ -119,7 +122,7 @@ pub fn write(dir: &Path, vault: &Path, objects: &[Object]) -> Result<usize, Stri
             return Err(format!("cannot write {shown}/{name}: {}", errno(e)));
         }
     }
-    let now: BTreeSet<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let now: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     for stale in previous.iter().filter(|name| !now.contains(name.as_str())) {
         if is_ours(dir_fd, stale) == Ok(true) {
             match rustix::fs::unlinkat(dir_fd, stale.as_str(), AtFlags::empty()) {
@@ -128,7 +131,7 @@ pub fn write(dir: &Path, vault: &Path, objects: &[Object]) -> Result<usize, Stri
             }
         }
     }
-    Ok(files.len())
+    Ok(names.len())
 }
 
 /// Refuses an output directory inside the vault (or the vault itself).
