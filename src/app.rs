@@ -304,6 +304,7 @@ fn source_of(cfg: &FunctionConfig, cwd: &Path) -> Result<VaultSource, Diagnostic
             age_key_file,
             require_encryption: cfg.require_encryption,
             decryption: crate::source::Decryption::Required,
+            check_recipients: false,
         })
     } else {
         Err(errors)

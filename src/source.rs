@@ -25,6 +25,9 @@ pub struct VaultSource {
     pub require_encryption: bool,
     /// What happens to SOPS-encrypted files (rendering needs the key; questions do not).
     pub decryption: Decryption,
+    /// Warn where an encrypted file's recipients differ from its `.sops.yaml` creation rule
+    /// (`check`; recipients are public, so no key is needed).
+    pub check_recipients: bool,
 }
 
 /// How [`load_vault`] treats SOPS-encrypted files (SPEC §9: the private key is needed only to
@@ -49,6 +52,7 @@ impl VaultSource {
             age_key_file: age_key_file.map(|f| config::normalize(&cwd.join(f))),
             require_encryption: false,
             decryption: Decryption::Required,
+            check_recipients: false,
         }
     }
 }
@@ -65,6 +69,12 @@ pub fn load_vault(source: &VaultSource, namespace: &str) -> (Vault, Diagnostics)
         || crate::vault::encryption::metadata_requires_encryption(files.metadata.as_ref())
     {
         diags.extend(crate::vault::encryption::plaintext_errors(&files.kvstore));
+    }
+    if source.check_recipients {
+        diags.extend(crate::vault::encryption::recipient_drift(
+            &source.dir,
+            &files.kvstore,
+        ));
     }
     let named_key = source.age_key_file.is_some()
         || std::env::var_os("SOPS_AGE_KEY_FILE").is_some_and(|v| !v.is_empty())

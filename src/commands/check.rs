@@ -32,15 +32,9 @@ pub fn run(args: &CheckArgs, cwd: &Path) -> Report {
     );
     source.require_encryption = args.require_encryption;
     source.decryption = Decryption::IfKeyAvailable;
-    let mut checked = check_vault(&source, &settings);
     // Recipients are public: compared with the creation rules without any key.
-    let (files, _) = crate::vault::walk::read_vault(&source.dir);
-    checked
-        .diags
-        .extend(crate::vault::encryption::recipient_drift(
-            &source.dir,
-            &files.kvstore,
-        ));
+    source.check_recipients = true;
+    let checked = check_vault(&source, &settings);
     report(
         &checked,
         args.format,
