@@ -8,7 +8,6 @@ pub mod beneath;
 #[cfg(test)]
 mod conformance;
 pub mod encryption;
-mod flat_secret;
 pub mod metadata;
 pub mod model;
 pub mod names;

@@ -79,11 +79,9 @@ fn parse_bytes(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
         Ok(text) => text,
         Err(e) => return Err(vec![utf8_problem(bytes, e.valid_up_to())]),
     };
-    if let Some(data) = super::flat_secret::parse(text) {
-        return Ok(Parsed::Plain(data));
-    }
-    // Quoted values and literal blocks (`password: "..."`, `certificate: |`): the fast YAML
-    // reader, which reads what the full parser reads (or declines).
+    // Flat `key: value` files, quoted values and literal blocks (`password: "..."`,
+    // `certificate: |`): the fast YAML reader, which reads what the full parser reads (or
+    // declines). (A second reader for flat files only was as fast: bench/RESULTS.md.)
     if let Some(doc) = crate::yaml::parse_document(text) {
         return from_document(doc);
     }
