@@ -399,22 +399,21 @@ pub(crate) fn needs_quotes(s: &str) -> bool {
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
         return true;
     }
-    // One pass over the bytes for the usual ASCII string (a Role lists hundreds of thousands of
-    // names: this test was a fifth of `generate`'s time on a role-heavy vault); the full test
-    // for anything else.
-    let mut prev = 0u8;
+    // One pass over the bytes for the usual ASCII string, without an early exit so that it
+    // runs on vector registers (a Role lists hundreds of thousands of names: this test was a
+    // fifth of `generate`'s time on a role-heavy vault); the full test for anything else.
+    let (mut control, mut mark, mut wide) = (false, false, false);
     for &b in s.as_bytes() {
-        if !b.is_ascii() {
-            return s.contains(": ")
-                || s.contains(" #")
-                || s.chars().any(|c| c.is_control() || !is_printable(c));
-        }
-        if b.is_ascii_control() || (prev, b) == (b':', b' ') || (prev, b) == (b' ', b'#') {
-            return true;
-        }
-        prev = b;
+        control |= b < 0x20 || b == 0x7f;
+        mark |= b == b':' || b == b'#';
+        wide |= b >= 0x80;
     }
-    false
+    if wide {
+        return s.contains(": ")
+            || s.contains(" #")
+            || s.chars().any(|c| c.is_control() || !is_printable(c));
+    }
+    control || (mark && (s.contains(": ") || s.contains(" #")))
 }
 
 fn is_printable(c: char) -> bool {
