@@ -398,7 +398,32 @@ impl Plan<'_> {
                 out.push_str("---\n");
             }
             let start = out.len();
-            self.object(i).write_yaml(out, item);
+            match self.items[i] {
+                Planned::Role {
+                    user,
+                    start: from,
+                    end: to,
+                    ..
+                } => {
+                    // The names are written from the model, not copied into the Role.
+                    let (vault, readable) = (self.vault, &self.grants.readable[user]);
+                    let first = &vault.secrets[readable.get(from)].name;
+                    let shell = self.build(self.items[i], Some(first));
+                    let names = readable
+                        .range(from, to)
+                        .map(|s| vault.secrets[s].name.as_str());
+                    shell.write_role_yaml(out, item, names);
+                    debug_assert!(
+                        {
+                            let mut whole = String::new();
+                            self.object(i).write_yaml(&mut whole, item);
+                            out[start..] == whole
+                        },
+                        "Role {i} written from the model differs from the built Role"
+                    );
+                }
+                _ => self.object(i).write_yaml(out, item),
+            }
             debug_assert!(
                 item || self.sizes.is_empty() || out.len() - start == self.sizes[i],
                 "object {i} was sized {} but is {} bytes",

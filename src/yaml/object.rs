@@ -40,6 +40,24 @@ impl Object {
         );
     }
 
+    /// [`Object::write_yaml`] of a Role, with `names` as its first rule's `resourceNames` in
+    /// place of the names it holds: a planned Role's names are borrowed from the model instead
+    /// of copied into the object (the Roles of a role-heavy vault list millions of names). The
+    /// Role must be one the direct writer handles (a non-empty `resourceNames`, say the first
+    /// of `names`).
+    pub fn write_role_yaml<'n>(
+        &self,
+        out: &mut String,
+        item: bool,
+        mut names: impl Iterator<Item = &'n str>,
+    ) {
+        assert!(
+            matches!(self, Object::Role(_)) && self.fast_path_ok(),
+            "write_role_yaml needs a Role the direct writer handles"
+        );
+        self.write_fields_with(out, item, Some(&mut names));
+    }
+
     /// `write_yaml` through `to_node` and the [`Node`] emitter: the reference.
     fn slow_yaml(&self, item: bool) -> String {
         let node = self.to_node();
@@ -53,6 +71,16 @@ impl Object {
     }
 
     fn write_yaml_fields(&self, out: &mut String, item: bool) {
+        self.write_fields_with(out, item, None);
+    }
+
+    /// The direct writer; `names`, when given, are the first rule's `resourceNames`.
+    fn write_fields_with(
+        &self,
+        out: &mut String,
+        item: bool,
+        mut names: Option<&mut dyn Iterator<Item = &str>>,
+    ) {
         if !self.fast_path_ok() {
             out.push_str(&self.slow_yaml(item));
             return;
@@ -93,6 +121,16 @@ impl Object {
                             ("verbs", Some(&r.verbs[..])),
                         ];
                         for (key, list) in lists {
+                            if key == "resourceNames"
+                                && list.is_some()
+                                && let Some(names) = names.take()
+                            {
+                                w.open(2, key);
+                                for v in names {
+                                    w.item(2, v);
+                                }
+                                continue;
+                            }
                             if let Some(list) = list {
                                 w.open(2, key);
                                 for v in list {
