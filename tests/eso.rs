@@ -6,13 +6,9 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::eso::{docs, schema_errors};
 use common::{QUICKSTART, in_repo, kubevault, repo};
-use kubevault::yaml::{Limits, Node, Style, Value, parse_stream};
 use serde_json::Value as Json;
-
-const ESO_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eso");
 const SERVER: &str = "https://vault.example.com:6443";
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -23,92 +19,6 @@ fn store(args: &[&str], stdin: &[u8]) -> common::Run {
     let mut all = vec!["external-secret-store"];
     all.extend_from_slice(args);
     kubevault(repo(), &all, Some(stdin))
-}
-
-/// YAML tree → JSON, reading plain scalars as YAML 1.2 core types.
-fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Scalar { text, style } => {
-            if *style == Style::Str || node.tag.as_deref() == Some("!!str") {
-                return Json::String(text.clone());
-            }
-            match text.as_str() {
-                "" | "~" | "null" => Json::Null,
-                "true" => Json::Bool(true),
-                "false" => Json::Bool(false),
-                t => t
-                    .parse::<i64>()
-                    .map(Json::from)
-                    .or_else(|_| t.parse::<f64>().map(Json::from))
-                    .unwrap_or_else(|_| Json::String(t.to_string())),
-            }
-        }
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-fn docs(text: &str) -> Vec<Json> {
-    parse_stream(text, &Limits::default())
-        .unwrap()
-        .iter()
-        .map(to_json)
-        .collect()
-}
-
-/// Structural-schema pruning as a JSON-schema rule: every object schema with `properties` (and
-/// no `additionalProperties` or preserve-unknown-fields) rejects other fields.
-fn close_objects(schema: &mut Json) {
-    match schema {
-        Json::Object(map) => {
-            if map.contains_key("properties")
-                && !map.contains_key("additionalProperties")
-                && !map.contains_key("x-kubernetes-preserve-unknown-fields")
-            {
-                map.insert("additionalProperties".into(), Json::Bool(false));
-            }
-            map.values_mut().for_each(close_objects);
-        }
-        Json::Array(items) => items.iter_mut().for_each(close_objects),
-        _ => {}
-    }
-}
-
-/// The validator for `kind`'s `v1` schema.
-fn validator(kind: &str) -> jsonschema::Validator {
-    let file = match kind {
-        "SecretStore" => "external-secrets.io_secretstores.yaml",
-        "ClusterSecretStore" => "external-secrets.io_clustersecretstores.yaml",
-        "ExternalSecret" => "external-secrets.io_externalsecrets.yaml",
-        other => panic!("no CRD for {other}"),
-    };
-    let text = std::fs::read_to_string(Path::new(ESO_CRDS).join(file)).unwrap();
-    let crd = docs(&text).remove(0);
-    assert_eq!(crd["spec"]["names"]["kind"], kind);
-    let version = crd["spec"]["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "v1")
-        .expect("a v1 version");
-    assert_eq!(version["served"], true);
-    let mut schema = version["schema"]["openAPIV3Schema"].clone();
-    close_objects(&mut schema);
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn schema_errors(doc: &Json) -> Vec<String> {
-    let kind = doc["kind"].as_str().unwrap();
-    assert_eq!(doc["apiVersion"], "external-secrets.io/v1");
-    validator(kind)
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
 }
 
 /// Every ESO object in `stdout` validates; returns how many there were.

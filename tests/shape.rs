@@ -11,8 +11,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::eso::{docs, schema_errors};
 use common::{FN_CONFIG, SENTINEL, Sandbox, resource_list, run};
-use kubevault::yaml::{Limits, Node, Style, Value, parse_stream};
 use serde_json::Value as Json;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -64,42 +64,6 @@ fn shaped() -> Sandbox {
     .file("vault/access_control/shop", "**\n")
     .file("vault/metadata.yaml", METADATA);
     s
-}
-
-/// YAML tree → JSON, plain scalars read as YAML 1.2 core types.
-fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Scalar { text, style } => {
-            if *style == Style::Str || node.tag.as_deref() == Some("!!str") {
-                return Json::String(text.clone());
-            }
-            match text.as_str() {
-                "" | "~" | "null" => Json::Null,
-                "true" => Json::Bool(true),
-                "false" => Json::Bool(false),
-                t => t
-                    .parse::<i64>()
-                    .map(Json::from)
-                    .unwrap_or_else(|_| Json::String(t.to_string())),
-            }
-        }
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-fn docs(text: &str) -> Vec<Json> {
-    parse_stream(text, &Limits::default())
-        .unwrap()
-        .iter()
-        .filter(|d| !d.is_null())
-        .map(to_json)
-        .collect()
 }
 
 fn secrets_of(objects: &[Json]) -> Vec<Json> {
@@ -484,98 +448,8 @@ fn broken_values_are_named_by_key_and_never_printed() {
 
 // ------------------------------------------------------------------------- ESO
 
-/// Structural-schema pruning as a JSON-schema rule: every object schema with `properties` (and
-/// no `additionalProperties` or preserve-unknown-fields) rejects other fields.
-fn close_objects(schema: &mut Json) {
-    match schema {
-        Json::Object(map) => {
-            if map.contains_key("properties")
-                && !map.contains_key("additionalProperties")
-                && !map.contains_key("x-kubernetes-preserve-unknown-fields")
-            {
-                map.insert("additionalProperties".into(), Json::Bool(false));
-            }
-            map.values_mut().for_each(close_objects);
-        }
-        Json::Array(items) => items.iter_mut().for_each(close_objects),
-        _ => {}
-    }
-}
-
-/// The `v1` `openAPIV3Schema` of the ESO ExternalSecret CRD in `tests/fixtures/eso`.
-fn external_secret_schema() -> Json {
-    let crd = docs(&fixture("eso/external-secrets.io_externalsecrets.yaml")).remove(0);
-    assert_eq!(crd["spec"]["names"]["kind"], "ExternalSecret");
-    let version = crd["spec"]["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "v1")
-        .expect("a v1 version")
-        .clone();
-    version["schema"]["openAPIV3Schema"].clone()
-}
-
-/// The ClusterExternalSecret `v1` schema: ESO's `ClusterExternalSecretSpec` wraps the very
-/// `ExternalSecretSpec` (`externalSecretSpec`); the fixtures hold only the ExternalSecret CRD, so
-/// the wrapper's fields are written here as ESO's v1 CRD declares them.
-fn cluster_external_secret_schema() -> Json {
-    let spec = external_secret_schema()["properties"]["spec"].clone();
-    let string_map =
-        serde_json::json!({"type": "object", "additionalProperties": {"type": "string"}});
-    let dns_subdomain = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
-    let selector = serde_json::json!({
-        "type": "object",
-        "properties": {
-            "matchExpressions": {"type": "array", "items": {
-                "type": "object",
-                "required": ["key", "operator"],
-                "properties": {
-                    "key": {"type": "string"},
-                    "operator": {"type": "string"},
-                    "values": {"type": "array", "items": {"type": "string"}}
-                }
-            }},
-            "matchLabels": string_map
-        }
-    });
-    serde_json::json!({
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": {
-                "type": "object",
-                "required": ["externalSecretSpec"],
-                "properties": {
-                    "externalSecretMetadata": {"type": "object", "properties": {
-                        "annotations": string_map, "labels": string_map
-                    }},
-                    "externalSecretName": {"type": "string", "minLength": 1, "maxLength": 253, "pattern": dns_subdomain},
-                    "externalSecretSpec": spec,
-                    "namespaceSelectors": {"type": "array", "items": selector},
-                    "namespaces": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}},
-                    "refreshTime": {"type": "string"}
-                }
-            }
-        }
-    })
-}
-
 fn assert_eso_valid(doc: &Json) {
-    assert_eq!(doc["apiVersion"], "external-secrets.io/v1");
-    let mut schema = match doc["kind"].as_str().unwrap() {
-        "ExternalSecret" => external_secret_schema(),
-        "ClusterExternalSecret" => cluster_external_secret_schema(),
-        other => panic!("unexpected kind {other}"),
-    };
-    close_objects(&mut schema);
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(doc);
     assert!(errors.is_empty(), "{}: {errors:#?}", doc["kind"]);
 }
 
@@ -704,13 +578,7 @@ fn every_secret_a_user_reads_and_cluster_external_secrets() {
     // The wrapper schema really checks the inner spec.
     let mut broken = doc.clone();
     broken["spec"]["externalSecretSpec"]["target"]["creationPolicy"] = "Sometimes".into();
-    let mut schema = cluster_external_secret_schema();
-    close_objects(&mut schema);
-    assert!(
-        !jsonschema::validator_for(&schema)
-            .unwrap()
-            .is_valid(&broken)
-    );
+    assert!(!schema_errors(&broken).is_empty());
 
     let denied = eso(&s, &["shared/tls", "--user", "reader"]);
     assert_eq!(denied.code, 1);

@@ -9,6 +9,7 @@
 //! adds it visibly.
 #![allow(dead_code)]
 
+pub mod eso;
 pub mod tools;
 
 use std::io::Write;
