@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod review;
+pub mod safe_read;
 pub mod sops;
 pub mod source;
 pub mod vault;

@@ -139,10 +139,18 @@ impl SopsConfig {
             line,
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| error(0, format!("cannot read: {e}")))?;
-        if bytes.len() > crate::limits::MAX_FILE_BYTES {
-            return Err(error(0, "larger than 1 MiB".into()));
-        }
+        // A regular file only, never blocking (a FIFO committed as `.sops.yaml`), at most 1 MiB.
+        let limit = crate::limits::MAX_FILE_BYTES as u64;
+        let bytes = crate::safe_read::read_regular(path, limit).map_err(|why| {
+            error(
+                0,
+                if why.starts_with("larger than") {
+                    "larger than 1 MiB".into()
+                } else {
+                    why
+                },
+            )
+        })?;
         let text = String::from_utf8(bytes).map_err(|_| error(0, "not UTF-8".into()))?;
         SopsConfig::parse(&text, path)
     }
