@@ -232,8 +232,8 @@ impl SecretMetadata {
                 let hit = identities.iter().any(|id| glob_match(&p.value, id))
                     || broken.iter().any(|id| glob_match(&p.value, id));
                 if !hit {
-                    let hints = hints
-                        .get_or_insert_with(|| Identities::new(identities.iter().copied()));
+                    let hints =
+                        hints.get_or_insert_with(|| Identities::new(identities.iter().copied()));
                     out.push(warning(
                         p.line,
                         format!(

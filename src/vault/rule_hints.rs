@@ -21,6 +21,7 @@ const KVSTORE_PREFIX: Slip =
 const YAML_SUFFIX: Slip = "identities have no `.yaml`";
 const FOLDER: Slip = "a folder needs `/**`";
 const ONE_FOLDER: Slip = "`*` stays within one folder, `**` crosses folders";
+const NOT_A_FOLDER: Slip = "`/**` matches below a folder, and this names a secret";
 const CASE: Slip = "rules are case-sensitive";
 const SECRET_NAME: Slip = "that is the Secret name; rules match identities";
 
@@ -71,6 +72,12 @@ impl<'a> Identities<'a> {
         } else {
             self.nearest_folder(&fixed)
                 .map(|(folder, rule)| ("folder", folder.to_string(), rule))
+                .or_else(|| {
+                    // `prod/dv/**` where `prod/db` is a secret, not a folder.
+                    let base = fixed.strip_suffix("/**").filter(|b| is_literal(b))?;
+                    let id = self.nearest_identity(base)?;
+                    Some(("identity", id.to_string(), id.to_string()))
+                })
         };
         let also = if slips.is_empty() {
             String::new()
@@ -78,9 +85,9 @@ impl<'a> Identities<'a> {
             format!("; {}", slips.join("; "))
         };
         match nearest {
-            Some((what, near, rule)) => format!(
-                " (a typo?){also}; the nearest {what} is `{near}`: write `{bang}{rule}`"
-            ),
+            Some((what, near, rule)) => {
+                format!(" (a typo?){also}; the nearest {what} is `{near}`: write `{bang}{rule}`")
+            }
             None if slips.is_empty() => " (a typo?)".into(),
             None => format!(" (a typo?){also}, though `{fixed}` matches no secret either"),
         }
@@ -104,6 +111,12 @@ impl<'a> Identities<'a> {
                 return None;
             };
             return Some((id.to_string(), slip));
+        }
+        if let Some(base) = fixed
+            .strip_suffix("/**")
+            .filter(|b| is_literal(b) && self.ids.contains(b))
+        {
+            return Some((base.to_string(), NOT_A_FOLDER));
         }
         let crossing = fixed.strip_suffix("/*").map(|base| format!("{base}/**"));
         crossing
@@ -278,7 +291,11 @@ mod tests {
         let table: &[(&str, bool, &str)] = &[
             ("prod", true, "; a folder needs `/**`: write `prod/**`"),
             ("prod/", true, "; a folder needs `/**`: write `prod/**`"),
-            ("prod/db", false, "; a folder needs `/**`: write `!prod/db/**`"),
+            (
+                "prod/db",
+                false,
+                "; a folder needs `/**`: write `!prod/db/**`",
+            ),
             (
                 "kvstore/prod/**",
                 true,
@@ -360,6 +377,16 @@ mod tests {
                 true,
                 "; `*` stays within one folder, `**` crosses folders: write `staging/**`",
             ),
+            (
+                "shared/tls/**",
+                false,
+                "; `/**` matches below a folder, and this names a secret: write `!shared/tls`",
+            ),
+            (
+                "shared/tsl/**",
+                false,
+                " (a typo?); the nearest identity is `shared/tls`: write `!shared/tls`",
+            ),
             ("nothing/**", true, " (a typo?)"),
             ("zzz", false, " (a typo?)"),
             ("**/nothing", true, " (a typo?)"),
@@ -393,6 +420,8 @@ mod tests {
             "Prod/API",
             "shared-tls",
             "staging/*",
+            "shared/tls/**",
+            "shared/tsl/**",
         ] {
             let hint = ids.unmatched_rule(rule, true);
             let suggested = hint
@@ -442,7 +471,11 @@ mod tests {
     #[test]
     fn user_names() {
         let table: &[(&str, &[&str], &str)] = &[
-            ("Eve", &[], ": rename the file to `eve` (user names are lowercase)"),
+            (
+                "Eve",
+                &[],
+                ": rename the file to `eve` (user names are lowercase)",
+            ),
             (
                 "Eve",
                 &["eve"],
