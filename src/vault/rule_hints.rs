@@ -4,7 +4,8 @@
 //! `external-secret`), and the user name a mis-named access-control file most likely meant.
 //! Pure: callers pass the identities and user names they have.
 
-use std::collections::BTreeSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
 
 use glob_match::glob_match;
 
@@ -25,26 +26,62 @@ const NOT_A_FOLDER: Slip = "`/**` matches below a folder, and this names a secre
 const CASE: Slip = "rules are case-sensitive";
 const SECRET_NAME: Slip = "that is the Secret name; rules match identities";
 
+/// How many identity comparisons the nearest-identity hints of one run may make in all: past
+/// it (thousands of mistyped rules in a vault of 100 000 secrets), rules still get every other
+/// hint, and ` (a typo?)` instead of the nearest identity, so a broken vault is not slow to check.
+const NEAREST_BUDGET: usize = 1_000_000;
+
 /// The identities of a vault, indexed for hints. Built once, when the first rule needs a hint.
 pub struct Identities<'a> {
+    /// In the caller's order: on a tie, the first one is suggested.
     ids: Vec<&'a str>,
+    /// Sorted, so that a pattern is tried only on the identities starting with its literal part.
+    sorted: Vec<&'a str>,
+    /// Secret name -> index of the first identity with that name.
+    by_name: HashMap<String, usize>,
     /// Every folder holding a secret, at any depth (`prod`, `prod/db` for `prod/db/main`).
     folders: BTreeSet<&'a str>,
+    /// Comparisons left for nearest-identity hints (see [`NEAREST_BUDGET`]).
+    budget: Cell<usize>,
+    /// Hints already given, by pattern and allow/deny: many users often share one mistake.
+    given: RefCell<HashMap<(String, bool), String>>,
 }
 
 impl<'a> Identities<'a> {
     /// Indexes `ids` (in the caller's order: on a tie, the first one is suggested).
     pub fn new(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        Self::with_budget(ids, NEAREST_BUDGET)
+    }
+
+    fn with_budget(ids: impl IntoIterator<Item = &'a str>, budget: usize) -> Self {
         let ids: Vec<&str> = ids.into_iter().collect();
         let folders = ids
             .iter()
             .flat_map(|id| id.match_indices('/').map(|(at, _)| &id[..at]))
             .collect();
-        Identities { ids, folders }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        let mut by_name = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            by_name.entry(secret_name(id)).or_insert(i);
+        }
+        Identities {
+            ids,
+            sorted,
+            by_name,
+            folders,
+            budget: Cell::new(budget),
+            given: RefCell::default(),
+        }
     }
 
     fn any_match(&self, pattern: &str) -> bool {
-        self.ids.iter().any(|id| glob_match(pattern, id))
+        let literal = &pattern[..pattern.find(GLOB).unwrap_or(pattern.len())];
+        let from = self.sorted.partition_point(|id| *id < literal);
+        self.sorted[from..]
+            .iter()
+            .take_while(|id| id.starts_with(literal))
+            .any(|id| glob_match(pattern, id))
     }
 
     /// What follows "`{pattern}` matches no secret" in the warning for a rule: the fix as a
@@ -57,6 +94,16 @@ impl<'a> Identities<'a> {
     /// assert_eq!(ids.unmatched_rule("prod/apj", false), " (a typo?); the nearest identity is `prod/api`: write `!prod/api`");
     /// ```
     pub fn unmatched_rule(&self, pattern: &str, allow: bool) -> String {
+        let key = (pattern.to_string(), allow);
+        if let Some(hint) = self.given.borrow().get(&key) {
+            return hint.clone();
+        }
+        let hint = self.hint(pattern, allow);
+        self.given.borrow_mut().insert(key, hint.clone());
+        hint
+    }
+
+    fn hint(&self, pattern: &str, allow: bool) -> String {
         let bang = if allow { "" } else { "!" };
         let (fixed, mut slips) = undo_slips(pattern);
         if !slips.is_empty() && self.any_match(&fixed) {
@@ -102,7 +149,7 @@ impl<'a> Identities<'a> {
                 return Some((folder, FOLDER));
             }
             let name = secret_name(fixed);
-            let id = self.ids.iter().find(|id| secret_name(id) == name)?;
+            let id = self.ids[*self.by_name.get(&name)?];
             let slip = if id.eq_ignore_ascii_case(fixed) {
                 CASE
             } else if !fixed.contains('/') && fixed == name {
@@ -126,18 +173,46 @@ impl<'a> Identities<'a> {
 
     /// The identity closest to `written` in edit distance, if close enough to be a slip.
     fn nearest_identity(&self, written: &str) -> Option<&'a str> {
-        nearest(self.ids.iter().copied(), written)
+        self.nearest(self.ids.iter().copied(), written)
+    }
+
+    /// The candidate closest to `written`, within a distance that still reads as a slip (1 for
+    /// up to 4 characters, 2 up to 12, else 3); on a tie, the first. `None` once the run's
+    /// budget of comparisons is spent.
+    fn nearest<'c>(
+        &self,
+        candidates: impl Iterator<Item = &'c str>,
+        written: &str,
+    ) -> Option<&'c str> {
+        let most = match written.chars().count() {
+            0..=4 => 1,
+            5..=12 => 2,
+            _ => 3,
+        };
+        let mut best: Option<(usize, &str)> = None;
+        for c in candidates {
+            let left = self.budget.get().checked_sub(1)?;
+            self.budget.set(left);
+            let limit = best.map_or(most, |(d, _)| d - 1);
+            if let Some(d) = edit_distance_within(c, written, limit) {
+                best = Some((d, c));
+                if d == 1 {
+                    break;
+                }
+            }
+        }
+        best.map(|(_, c)| c)
     }
 
     /// For a glob whose literal folder part holds no secret: the nearest folder that does, and
     /// the pattern with it (when that pattern matches).
     fn nearest_folder(&self, pattern: &str) -> Option<(&'a str, String)> {
-        let literal = &pattern[..pattern.find(['*', '?', '[', '{', '\\'])?];
+        let literal = &pattern[..pattern.find(GLOB)?];
         let base = &literal[..literal.rfind('/')?];
         if base.is_empty() || self.folders.contains(base) {
             return None;
         }
-        let folder = nearest(self.folders.iter().copied(), base)?;
+        let folder = self.nearest(self.folders.iter().copied(), base)?;
         let rule = format!("{folder}{}", &pattern[base.len()..]);
         self.any_match(&rule).then_some((folder, rule))
     }
@@ -146,21 +221,20 @@ impl<'a> Identities<'a> {
     /// vault or kvstore/, with `.yaml`, as the Secret name, in the wrong case, or one slip away.
     pub fn likely(&self, written: &str) -> Option<usize> {
         let (fixed, _) = undo_slips(written.trim_start_matches("./"));
-        let name = secret_name(&fixed);
-        let position = |f: &dyn Fn(&str) -> bool| self.ids.iter().position(|id| f(id));
-        position(&|id| id == fixed)
-            .or_else(|| position(&|id| secret_name(id) == name))
-            .or_else(|| {
-                let near = self.nearest_identity(&fixed)?;
-                position(&|id| id == near)
-            })
+        let position = |want: &str| self.ids.iter().position(|id| *id == want);
+        position(&fixed)
+            .or_else(|| self.by_name.get(&secret_name(&fixed)).copied())
+            .or_else(|| position(self.nearest_identity(&fixed)?))
     }
 }
 
 /// True when a pattern has no glob syntax: it matches only itself.
 fn is_literal(pattern: &str) -> bool {
-    !pattern.contains(['*', '?', '[', '{', '\\'])
+    !pattern.contains(GLOB)
 }
+
+/// The characters that start glob syntax.
+const GLOB: [char; 5] = ['*', '?', '[', '{', '\\'];
 
 /// The written pattern with the usual slips undone, in order, and the slips found.
 fn undo_slips(written: &str) -> (String, Vec<Slip>) {
@@ -193,28 +267,6 @@ fn undo_slips(written: &str) -> (String, Vec<Slip>) {
         slips.push(FOLDER);
     }
     (fixed, slips)
-}
-
-/// The candidate closest to `written`, within a distance that still reads as a slip (1 for up
-/// to 4 characters, 2 up to 12, else 3); on a tie, the first.
-fn nearest<'c>(candidates: impl Iterator<Item = &'c str>, written: &str) -> Option<&'c str> {
-    let len = written.chars().count();
-    let most = match len {
-        0..=4 => 1,
-        5..=12 => 2,
-        _ => 3,
-    };
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let limit = best.map_or(most, |(d, _)| d - 1);
-        if let Some(d) = edit_distance_within(c, written, limit) {
-            best = Some((d, c));
-            if d == 1 {
-                break;
-            }
-        }
-    }
-    best.map(|(_, c)| c)
 }
 
 /// The edit distance (Levenshtein, in characters) between `a` and `b` when it is at most
@@ -430,6 +482,22 @@ mod tests {
                 .unwrap_or_else(|| panic!("{rule}: no suggestion in {hint:?}"));
             assert!(ids.any_match(suggested), "{rule} -> {suggested}");
         }
+    }
+
+    #[test]
+    fn a_spent_budget_drops_only_the_nearest_identity() {
+        let ids = Identities::with_budget(VAULT.iter().copied(), 3);
+        // The first search uses up the budget before reaching `prod/api`'s neighbours.
+        assert_eq!(ids.unmatched_rule("shared/tsl", true), " (a typo?)");
+        assert_eq!(ids.unmatched_rule("prod/apj", true), " (a typo?)");
+        assert_eq!(
+            ids.unmatched_rule("prod", true),
+            "; a folder needs `/**`: write `prod/**`"
+        );
+        assert_eq!(
+            ids.unmatched_rule("Prod/API", true),
+            "; rules are case-sensitive: write `prod/api`"
+        );
     }
 
     #[test]
