@@ -150,6 +150,10 @@ pub fn rekey(
             Ok(None) => return Outcome::Failed(format!("{rel}: vanished")),
             Err(e) => return Outcome::Failed(e.to_string()),
         };
+        if let Some(refusal) = super::binary_format_refusal(rel, &bytes, "sops updatekeys") {
+            // Skipping it would leave it readable by a recipient that was just removed.
+            return Outcome::Failed(refusal);
+        }
         if !bytes.windows(6).any(|w| w == b"\nsops:") && !bytes.starts_with(b"sops:") {
             return Outcome::Skipped(String::new());
         }

@@ -121,6 +121,9 @@ pub fn open_file(
         .fs
         .read(rel)?
         .with_context(|| format!("{rel}: no such file"))?;
+    if let Some(refusal) = binary_format_refusal(rel, &bytes, "sops edit") {
+        bail!("{refusal}");
+    }
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{rel}: not UTF-8"))?;
     let needs_key = crate::yaml::parse_stream(&text, &crate::yaml::Limits::default())
         .ok()
@@ -131,6 +134,27 @@ pub fn open_file(
     }
     Opened::open(&text, identities.as_ref().filter(|_| needs_key))
         .map_err(|e| anyhow::anyhow!("{rel}: {e}"))
+}
+
+/// The error for a file in sops' binary format (what `sops encrypt` makes of a file whose name
+/// has no `.yaml` extension: the whole text as one encrypted value, in JSON). kubevault renders
+/// such files but writes only the YAML format, and writing YAML under that name would leave a
+/// file sops no longer reads; the message gives the one-time conversion, or `sops_command`
+/// (`sops edit`, `sops updatekeys`) to do the job with sops.
+pub fn binary_format_refusal(rel: &str, bytes: &[u8], sops_command: &str) -> Option<String> {
+    let doc = crate::yaml::parse_stream(std::str::from_utf8(bytes).ok()?, &Default::default())
+        .ok()?
+        .into_iter()
+        .find(|d| !d.is_null())?;
+    crate::sops::is_binary_format(rel, bytes, &doc).then(|| {
+        format!(
+            "{rel} is in sops' binary format (sops encrypted the whole file as one value, because \
+             its name has no .yaml extension); kubevault renders it but does not write that format: \
+             convert it once to a .yaml file (same identity) with `sops decrypt {rel} > \
+             {rel}.yaml && rm {rel} && kubevault encrypt --vault-dir . {rel}.yaml`, run in the vault directory \
+             (the plaintext is on disk until the encrypt), or use `{sops_command} {rel}`"
+        )
+    })
 }
 
 /// What a creation rule says about encryption.
