@@ -1,8 +1,9 @@
 //! sops' binary format against the real sops 3.11 CLI: `sops encrypt -i` on a file whose name has
 //! no `.yaml` extension stores the whole text as one value (JSON); kubevault renders it as the
-//! secret file it was, answers every read-only question about it without a key, refuses to
-//! write it (with a conversion that works as printed), and what kubevault itself encrypts under
-//! such a name is YAML that sops reads with `--input-type yaml`.
+//! secret file it was, answers every read-only question about it without a key, and writes it
+//! back in that format (`set`, `unset`, `edit`, `rekey --rotate`) so that sops still decrypts it;
+//! what kubevault itself encrypts under such a name is YAML that sops reads with
+//! `--input-type yaml`.
 //!
 //! Tests skip when sops is missing, except under `CI=true`, where they fail.
 
@@ -181,75 +182,131 @@ fn read_only_commands_answer_about_a_binary_format_file_without_a_key() {
     assert!(who.stdout.contains("alice"), "{}", who.stdout);
 }
 
+/// The decrypted text of a file, by the sops CLI.
+fn sops_plaintext(s: &Sandbox, rel: &str) -> String {
+    let out = sops(s, s.path(), &["decrypt", rel]);
+    assert!(
+        out.status.success(),
+        "sops cannot decrypt {rel}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        read(s, rel)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn assert_binary_format(s: &Sandbox) {
+    let stored = read(s, "vault/kvstore/app/db");
+    assert!(
+        stored.starts_with("{\n\t\"data\": \"ENC[") && !stored.contains("user"),
+        "not sops' binary format any more:\n{stored}"
+    );
+}
+
 #[test]
-fn kubevault_refuses_to_write_a_binary_format_file_and_its_conversion_works_as_printed() {
-    if !have_sops(
-        "kubevault_refuses_to_write_a_binary_format_file_and_its_conversion_works_as_printed",
-    ) {
+fn kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it() {
+    if !have_sops("kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it") {
         return;
     }
     let s = sops_binary_vault();
-    let before = read(&s, "vault/kvstore/app/db");
-    for args in [
-        &["set", "app/db", "user=other"][..],
-        &["unset", "app/db", "pin"],
+    let rel = "vault/kvstore/app/db";
+    // `show` prints the secret file sops stored, not the `data` wrapper.
+    // (`show` prints values by design: no sentinel check on it.)
+    let key = s.path().join("keys.txt");
+    let show = run(
+        s.path(),
         &["show", "app/db"],
-        &["rekey"],
-    ] {
-        let out = kv(&s, args, true);
-        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
-        assert!(
-            out.stderr
-                .contains("kvstore/app/db is in sops' binary format"),
-            "{args:?}: {}",
-            out.stderr
-        );
-        assert_eq!(
-            read(&s, "vault/kvstore/app/db"),
-            before,
-            "{args:?} changed the file"
-        );
-    }
-    let refusal = kv(&s, &["set", "app/db", "user=other"], true).stderr;
-    let command = refusal
-        .split("convert it once to a .yaml file (same identity) with `")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("no command in {refusal}"));
-    let rekey = kv(&s, &["rekey"], true).stderr;
-    assert!(
-        rekey.contains("or use `sops updatekeys kvstore/app/db`"),
-        "{rekey}"
+        None,
+        &[("SOPS_AGE_KEY_FILE", key.to_str().unwrap())],
     );
-    // The conversion, verbatim, in the vault directory (as the message says).
-    let out = tools::command("sh", &s.vault_dir())
-        .args(["-c", command])
-        .env("SOPS_AGE_KEY_FILE", s.path().join("keys.txt"))
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    assert!(show.stdout.starts_with(PLAIN), "{}", show.stdout);
+
+    let set = kv(&s, &["set", "app/db", "user=other", "port=5432"], true);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_binary_format(&s);
+    assert_eq!(
+        sops_plaintext(&s, rel),
+        format!(
+            "# the payments database\nuser: other\npin: \"0080\"\npassword: \"{SENTINEL}\"\nport: \"5432\"\n"
+        )
+    );
+    // Setting what is already there changes nothing, not even `lastmodified`.
+    let before = read(&s, rel);
+    let again = kv(&s, &["set", "app/db", "user=other"], true);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(read(&s, rel), before);
+
+    let unset = kv(&s, &["unset", "app/db", "port"], true);
+    assert_eq!(unset.code, 0, "{}", unset.stderr);
+    assert_binary_format(&s);
+    assert!(!sops_plaintext(&s, rel).contains("port"));
+
+    // `edit` with a scripted editor.
+    let edit = run(
+        s.path(),
+        &["edit", "app/db"],
+        None,
+        &[
+            ("SOPS_AGE_KEY_FILE", key.to_str().unwrap()),
+            ("EDITOR", "sed -i s/other/edited/"),
+        ],
+    );
+    assert_eq!(edit.code, 0, "{}", edit.stderr);
+    assert_binary_format(&s);
+    assert!(sops_plaintext(&s, rel).contains("user: edited"));
+
+    // `rekey --rotate`: a new data key, still the binary format, still readable by sops.
+    let old = read(&s, rel);
+    let rekey = kv(&s, &["rekey", "--rotate"], true);
+    assert_eq!(rekey.code, 0, "{}", rekey.stderr);
+    assert!(
+        rekey.stderr.contains("rekeyed kvstore/app/db"),
+        "{}",
+        rekey.stderr
+    );
+    assert_binary_format(&s);
+    assert_ne!(read(&s, rel), old);
+    let plain = sops_plaintext(&s, rel);
+    assert!(
+        plain.contains("user: edited") && plain.contains(SENTINEL),
+        "{plain}"
+    );
+
+    // `rekey` for a new recipient: its stanza added, values and MAC kept; the new key opens it.
+    let other = std::fs::read_to_string(format!("{FIXTURES}/other_keys.txt")).unwrap();
+    let other_recipient = other
+        .split_whitespace()
+        .find(|w| w.starts_with("age1"))
+        .unwrap();
+    s.file(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: vault/kvstore/\n    age: {RECIPIENT},{other_recipient}\n"
+        ),
+    );
+    let rekey = kv(&s, &["rekey"], true);
+    assert_eq!(rekey.code, 0, "{}", rekey.stderr);
+    assert_binary_format(&s);
+    s.file("other_keys.txt", other.as_bytes());
+    let out = Command::new("sops")
+        .args(["--disable-version-check", "decrypt", rel])
+        .env("SOPS_AGE_KEY_FILE", s.path().join("other_keys.txt"))
+        .current_dir(s.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{command}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!s.path().join("vault/kvstore/app/db").exists());
-    let converted = read(&s, "vault/kvstore/app/db.yaml");
-    assert!(converted.contains("password: ENC["), "{converted}");
-    // Same identity, same Secret, same values; sops reads the new file, kubevault changes it.
-    let set = kv(&s, &["set", "app/db", "user=other"], true);
-    assert_eq!(set.code, 0, "{}", set.stderr);
-    let out = sops(&s, s.path(), &["decrypt", "vault/kvstore/app/db.yaml"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let plain = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        plain.contains("user: other") && plain.contains("pin: \"0080\""),
-        "{plain}"
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), plain);
+
+    // And kubevault renders what sops decrypts.
+    let rendered = kv(&s, &["generate", "--vault-dir", "vault"], true);
+    assert_eq!(rendered.code, 0, "{}", rendered.stderr);
+    let data = secret_data(&rendered.stdout, "app-db");
+    assert!(data.contains(&("user".into(), "edited".into())), "{data:?}");
+    assert!(data.contains(&("pin".into(), "0080".into())), "{data:?}");
 }
 
 #[test]

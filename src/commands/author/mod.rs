@@ -121,10 +121,15 @@ pub fn open_file(
         .fs
         .read(rel)?
         .with_context(|| format!("{rel}: no such file"))?;
-    if let Some(refusal) = binary_format_refusal(rel, &bytes, "sops edit") {
-        bail!("{refusal}");
-    }
+    let binary = is_binary_format(rel, &bytes);
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{rel}: not UTF-8"))?;
+    if binary {
+        if identities.is_none() {
+            *identities = Some(target.identities()?);
+        }
+        let keys = identities.as_ref().expect("loaded above");
+        return Opened::open_binary(&text, keys).map_err(|e| anyhow::anyhow!("{rel}: {e}"));
+    }
     let needs_key = crate::yaml::parse_stream(&text, &crate::yaml::Limits::default())
         .ok()
         .and_then(|docs| docs.into_iter().find(|d| !d.is_null()))
@@ -136,25 +141,15 @@ pub fn open_file(
         .map_err(|e| anyhow::anyhow!("{rel}: {e}"))
 }
 
-/// The error for a file in sops' binary format (what `sops encrypt` makes of a file whose name
-/// has no `.yaml` extension: the whole text as one encrypted value, in JSON). kubevault renders
-/// such files but writes only the YAML format, and writing YAML under that name would leave a
-/// file sops no longer reads; the message gives the one-time conversion, or `sops_command`
-/// (`sops edit`, `sops updatekeys`) to do the job with sops.
-pub fn binary_format_refusal(rel: &str, bytes: &[u8], sops_command: &str) -> Option<String> {
-    let doc = crate::yaml::parse_stream(std::str::from_utf8(bytes).ok()?, &Default::default())
-        .ok()?
-        .into_iter()
-        .find(|d| !d.is_null())?;
-    crate::sops::is_binary_format(rel, bytes, &doc).then(|| {
-        format!(
-            "{rel} is in sops' binary format (sops encrypted the whole file as one value, because \
-             its name has no .yaml extension); kubevault renders it but does not write that format: \
-             convert it once to a .yaml file (same identity) with `sops decrypt {rel} > \
-             {rel}.yaml && rm {rel} && kubevault encrypt --vault-dir . {rel}.yaml`, run in the vault directory \
-             (the plaintext is on disk until the encrypt), or use `{sops_command} {rel}`"
-        )
-    })
+/// True for a file in sops' binary format (what `sops encrypt` makes of a file whose name has
+/// no `.yaml` extension: the whole secret file as one encrypted value, in JSON): it is opened
+/// with [`Opened::open_binary`] and written back in that format, so sops still reads it.
+pub fn is_binary_format(rel: &str, bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| crate::yaml::parse_stream(text, &Default::default()).ok())
+        .and_then(|docs| docs.into_iter().find(|d| !d.is_null()))
+        .is_some_and(|doc| crate::sops::is_binary_format(rel, bytes, &doc))
 }
 
 /// What a creation rule says about encryption.
