@@ -161,7 +161,7 @@ impl<'a> Identities<'a> {
         }
         if let Some(base) = fixed
             .strip_suffix("/**")
-            .filter(|b| is_literal(b) && self.ids.contains(b))
+            .filter(|b| is_literal(b) && self.sorted.binary_search(b).is_ok())
         {
             return Some((base.to_string(), NOT_A_FOLDER));
         }
