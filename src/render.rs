@@ -20,6 +20,7 @@ use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NA
 use crate::par::{chunks, par_map, par_stream};
 use crate::vault::Vault;
 use crate::vault::access::Grants;
+use crate::vault::rule_hints::Identities;
 use crate::yaml::BlockWriter;
 
 /// About how much YAML one parallel piece of output holds.
@@ -104,14 +105,22 @@ pub fn plan<'a>(
         items: Vec::new(),
         sizes: Vec::new(),
     };
+    let mut hints = None;
     for (u, user) in vault.users.iter().enumerate() {
         for (rule, used) in user.rules.iter().zip(&grants.rule_used[u]) {
             if !used && !vault.unparsed.iter().any(|id| rule.matches(id)) {
                 let what = if rule.allow { "rule" } else { "deny rule" };
+                let hints = hints.get_or_insert_with(|| {
+                    Identities::new(vault.secrets.iter().map(|s| s.identity.as_str()))
+                });
                 warnings.push(
                     Diagnostic::warning(
                         &user.source,
-                        format!("{what} `{}` matches no secret (a typo?)", rule.pattern),
+                        format!(
+                            "{what} `{}` matches no secret{}",
+                            rule.pattern,
+                            hints.unmatched_rule(&rule.pattern, rule.allow)
+                        ),
                     )
                     .at_line(rule.line),
                 );

@@ -68,7 +68,7 @@ fn warnings_pass_unless_strict() {
     insta::assert_snapshot!(run.snapshot(Some(tmp.path())), @"
     exit: 0
     --- stdout
-    access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?)
+    access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?); the nearest identity is `app`: write `!app`
     check passed with 1 warning: 1 secret, 1 user
     --- stderr
     ");
@@ -76,7 +76,7 @@ fn warnings_pass_unless_strict() {
     insta::assert_snapshot!(strict.snapshot(Some(tmp.path())), @"
     exit: 1
     --- stdout
-    access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?)
+    access_control/alice:2: warning: deny rule `ap` matches no secret (a typo?); the nearest identity is `app`: write `!app`
     check failed: 1 warning (--strict): 1 secret, 1 user
     --- stderr
     ");

@@ -14,7 +14,7 @@ use crate::report::Report;
 use crate::source::{Decryption, VaultSource};
 use crate::vault::Secret;
 use crate::vault::model::Vault;
-use crate::vault::names::secret_name;
+use crate::vault::rule_hints::Identities;
 
 /// Checks the vault at `vault_dir` (relative to `cwd`). A vault with errors renders nothing, so
 /// questions about it are not answered: `Err` is the report listing the errors (exit 1).
@@ -56,21 +56,15 @@ pub fn failure(messages: Vec<String>) -> Report {
 }
 
 /// The secret with this identity, or an error message with a hint when the argument looks like
-/// a Secret name, a file name or a path under the vault.
+/// a Secret name, a file name, a path under the vault, or one slip away from an identity.
 pub fn find_secret<'a>(vault: &'a Vault, identity: &str) -> Result<&'a Secret, String> {
     if let Some(s) = vault.secrets.iter().find(|s| s.identity == identity) {
         return Ok(s);
     }
-    let stripped = identity.trim_start_matches("./");
-    let stripped = stripped.strip_prefix("kvstore/").unwrap_or(stripped);
-    let stripped = stripped
-        .strip_suffix(".yaml")
-        .or_else(|| stripped.strip_suffix(".yml"))
-        .unwrap_or(stripped);
-    let hint = vault
-        .secrets
-        .iter()
-        .find(|s| s.identity == stripped || s.name == identity || s.name == secret_name(identity))
+    // The same slips a rule that matches no secret gets a hint for (one lookup for both).
+    let hint = Identities::new(vault.secrets.iter().map(|s| s.identity.as_str()))
+        .likely(identity)
+        .map(|i| &vault.secrets[i])
         .map(|s| format!(": did you mean {:?} (Secret {})?", s.identity, s.name))
         .unwrap_or_else(|| {
             ": an identity is the path under kvstore/ without .yaml; `kubevault can-read USER` lists them"

@@ -14,9 +14,12 @@
 //! Limits (each reported as [`SopsError::Unsupported`]): only age recipients (no PGP or cloud
 //! KMS), a single key group (no Shamir), no comment-driven encryption rules. A file is decrypted
 //! one YAML document at a time, so multi-document SOPS files (whose MAC spans documents) fail the
-//! MAC check.
+//! MAC check. Files in sops' binary format (a name without `.yaml`: the whole file as the one
+//! value `data`, in JSON) are read through `binary` and written back in that format through
+//! `binary_json` and [`Opened::open_binary`].
 
 mod binary;
+mod binary_json;
 pub mod creation;
 mod document;
 mod error;

@@ -210,6 +210,9 @@ struct Sealed {
 pub struct Opened {
     view: Document,
     sealed: Option<Sealed>,
+    /// A file in sops' binary format: `view` is the secret file sops stored as the one value
+    /// `data`, and [`Opened::write`] writes that format back.
+    binary: bool,
 }
 
 /// The bytes of a value as kubevault renders it: its text, `!!binary` decoded.
@@ -299,6 +302,7 @@ impl Opened {
             return Ok(Opened {
                 view: doc,
                 sealed: None,
+                binary: false,
             });
         };
         let tree = parse_tree(text)?.ok_or(SopsError::NotEncrypted)?;
@@ -352,6 +356,7 @@ impl Opened {
         super::wipe(&mut plain.0);
         Ok(Opened {
             view,
+            binary: false,
             sealed: Some(Sealed {
                 key,
                 block: Block::parse(&sops_entry.body),
@@ -361,6 +366,35 @@ impl Opened {
                 comments,
                 changed: false,
             }),
+        })
+    }
+
+    /// Opens a file in sops' binary format (what sops makes of a file whose name has no
+    /// `.yaml` extension: the whole secret file as the one encrypted value `data`, in JSON). The
+    /// view is that secret file; [`Opened::write`] seals it back into the same format, under the
+    /// same data key, with sops' MAC.
+    pub fn open_binary(json: &str, identities: &Identities) -> Result<Opened, WriteError> {
+        let block = super::binary_json::json_to_block(json)?;
+        let outer = Opened::open(&block, Some(identities))?;
+        let bytes = outer.value("data").ok_or_else(|| WriteError::Document {
+            line: 0,
+            message: "sops' binary format without `data`".into(),
+        })?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| WriteError::Document {
+            line: 0,
+            message: "the file sops stored is not UTF-8 text, so not a secret file".into(),
+        })?;
+        let view = Document::parse(text)?;
+        if let Some(entry) = view.entry("sops") {
+            return Err(WriteError::Document {
+                line: entry.line,
+                message: "`sops` is reserved for the SOPS metadata; use another key".into(),
+            });
+        }
+        Ok(Opened {
+            view,
+            sealed: outer.sealed,
+            binary: true,
         })
     }
 
@@ -510,13 +544,28 @@ impl Opened {
 
     /// The file text to write.
     pub fn write(&self) -> Result<String, WriteError> {
+        if !self.binary {
+            return self.write_view(&self.view);
+        }
+        let text = Zeroizing::new(self.view.render());
+        let mut outer = Document::default();
+        outer.pieces.push(Piece::Entry(Entry::new(
+            "data",
+            Node::string(text.as_str()),
+        )));
+        let block = Zeroizing::new(self.write_view(&outer)?);
+        super::binary_json::block_to_json(&block)
+    }
+
+    /// `view` sealed under this file's data key and rules (or as it is, for a plaintext file).
+    fn write_view(&self, view: &Document) -> Result<String, WriteError> {
         let Some(sealed) = &self.sealed else {
-            return Ok(self.view.render());
+            return Ok(view.render());
         };
         let mut doc = Document::default();
         let comments_encrypted = sealed.rules.should_encrypt(&[]);
         let mut originals = sealed.comments.clone();
-        for piece in &self.view.pieces {
+        for piece in &view.pieces {
             match piece {
                 Piece::Entry(entry) => {
                     if let Some((body, original)) = sealed.entries.get(&entry.key)

@@ -80,7 +80,10 @@ pub fn recipient_drift(vault_dir: &Path, files: &[VaultFile]) -> Diagnostics {
             continue;
         };
         let mut want = rule.age.clone();
+        // sops writes one stanza per listed recipient, a recipient listed twice twice; the
+        // rule's list is deduplicated: compare sets.
         have.sort();
+        have.dedup();
         want.sort();
         if have != want {
             let added: Vec<&str> = want

@@ -18,6 +18,7 @@ use glob_match::glob_match;
 use crate::diag::Severity;
 use crate::yaml::{Limits, Node, Value, parse_stream};
 
+use super::rule_hints::{Identities, edit_distance_within};
 use super::rules::check_pattern;
 
 /// The file's place, relative to the vault directory.
@@ -225,14 +226,21 @@ impl SecretMetadata {
     /// not reported.
     pub fn unmatched(&self, identities: &[&str], broken: &[String]) -> Vec<Problem> {
         let mut out = Vec::new();
+        let mut hints = None;
         for rule in &self.rules {
             for p in &rule.secrets {
                 let hit = identities.iter().any(|id| glob_match(&p.value, id))
                     || broken.iter().any(|id| glob_match(&p.value, id));
                 if !hit {
+                    let hints =
+                        hints.get_or_insert_with(|| Identities::new(identities.iter().copied()));
                     out.push(warning(
                         p.line,
-                        format!("rule `{}` matches no secret (a typo?)", p.value),
+                        format!(
+                            "rule `{}` matches no secret{}",
+                            p.value,
+                            hints.unmatched_rule(&p.value, true)
+                        ),
                     ));
                 }
             }
@@ -615,24 +623,10 @@ fn hint(got: &str, known: &[&str]) -> String {
             let k = k.to_ascii_lowercase();
             k == lower
                 || k.trim_end_matches('s') == lower.trim_end_matches('s')
-                || (k.len() > 3 && edit_distance(&k, &lower) <= 2)
+                || (k.len() > 3 && edit_distance_within(&k, &lower, 2).is_some())
         })
         .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! The vault directory: reading it ([`walk`]), parsing secret and access-control files
 //! ([`secret_file`], [`rules`]), naming ([`names`]), the model ([`model`]) and who may read what
-//! ([`access`]), and hints about YAML mistakes in secret files ([`yaml_hints`]). Everything but
+//! ([`access`]), hints about YAML mistakes in secret files ([`yaml_hints`]) and about access mistakes
+//! ([`rule_hints`]). Everything but
 //! `walk` is pure.
 
 pub mod access;
@@ -11,6 +12,7 @@ pub mod encryption;
 pub mod metadata;
 pub mod model;
 pub mod names;
+pub mod rule_hints;
 pub mod rules;
 pub mod secret_data;
 pub mod secret_file;

@@ -10,6 +10,7 @@ use crate::yaml::Node;
 
 use super::metadata::{self, SecretMetadata, Shape};
 use super::names::{identity, is_dns1123_label, is_dns1123_subdomain, secret_name};
+use super::rule_hints::user_name_hint;
 use super::rules::{Rule, parse_rules};
 use super::secret_file::{self, Parsed, SecretData};
 use super::walk::{VaultFile, VaultFiles};
@@ -270,12 +271,25 @@ fn build_from(mut input: Input<'_>, namespace: &str, decrypt: Decryptor) -> (Vau
         }
     }
     let mut users: BTreeMap<String, &str> = BTreeMap::new();
+    let user_name = |file: &VaultFile| file.rel.rsplit('/').next().unwrap_or(&file.rel).to_string();
+    let valid_names: Vec<String> = files
+        .access_control
+        .iter()
+        .flatten()
+        .map(user_name)
+        .filter(|name| is_dns1123_label(name))
+        .collect();
+    let valid_names: Vec<&str> = valid_names.iter().map(String::as_str).collect();
     for file in files.access_control.iter().flatten() {
-        let name = file.rel.rsplit('/').next().unwrap_or(&file.rel).to_string();
+        let name = user_name(file);
         if !is_dns1123_label(&name) {
             diags.push(Diagnostic::error(
                 &file.rel,
-                format!("user name {name:?} (the file name) is not a DNS-1123 label: at most 63 of a-z, 0-9 and '-'"),
+                format!(
+                    "user name {name:?} (the file name) is not a DNS-1123 label: at most 63 of \
+                     a-z, 0-9 and '-'{}",
+                    user_name_hint(&name, &valid_names)
+                ),
             ));
             continue;
         }

@@ -150,14 +150,21 @@ pub fn rekey(
             Ok(None) => return Outcome::Failed(format!("{rel}: vanished")),
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        if !bytes.windows(6).any(|w| w == b"\nsops:") && !bytes.starts_with(b"sops:") {
+        // sops' binary format (JSON) too: skipping it would leave it readable by a recipient
+        // that was just removed.
+        let binary = super::is_binary_format(rel, &bytes);
+        if !binary && !bytes.windows(6).any(|w| w == b"\nsops:") && !bytes.starts_with(b"sops:") {
             return Outcome::Skipped(String::new());
         }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(_) => return Outcome::Failed(format!("{rel}: not UTF-8")),
         };
-        let mut opened = match crate::sops::Opened::open(&text, identities.as_ref()) {
+        let opened = match (&identities, binary) {
+            (Some(keys), true) => crate::sops::Opened::open_binary(&text, keys),
+            _ => crate::sops::Opened::open(&text, identities.as_ref()),
+        };
+        let mut opened = match opened {
             Ok(opened) => opened,
             Err(e) => return Outcome::Failed(format!("{rel}: {e}")),
         };

@@ -121,7 +121,15 @@ pub fn open_file(
         .fs
         .read(rel)?
         .with_context(|| format!("{rel}: no such file"))?;
+    let binary = is_binary_format(rel, &bytes);
     let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{rel}: not UTF-8"))?;
+    if binary {
+        if identities.is_none() {
+            *identities = Some(target.identities()?);
+        }
+        let keys = identities.as_ref().expect("loaded above");
+        return Opened::open_binary(&text, keys).map_err(|e| anyhow::anyhow!("{rel}: {e}"));
+    }
     let needs_key = crate::yaml::parse_stream(&text, &crate::yaml::Limits::default())
         .ok()
         .and_then(|docs| docs.into_iter().find(|d| !d.is_null()))
@@ -131,6 +139,17 @@ pub fn open_file(
     }
     Opened::open(&text, identities.as_ref().filter(|_| needs_key))
         .map_err(|e| anyhow::anyhow!("{rel}: {e}"))
+}
+
+/// True for a file in sops' binary format (what `sops encrypt` makes of a file whose name has
+/// no `.yaml` extension: the whole secret file as one encrypted value, in JSON): it is opened
+/// with [`Opened::open_binary`] and written back in that format, so sops still reads it.
+pub fn is_binary_format(rel: &str, bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| crate::yaml::parse_stream(text, &Default::default()).ok())
+        .and_then(|docs| docs.into_iter().find(|d| !d.is_null()))
+        .is_some_and(|doc| crate::sops::is_binary_format(rel, bytes, &doc))
 }
 
 /// What a creation rule says about encryption.
