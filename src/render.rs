@@ -78,6 +78,9 @@ pub struct Plan<'a> {
     items: Vec<Planned>,
     /// Each object's size as one YAML document (no `---`), once [`Plan::size`] ran.
     sizes: Vec<usize>,
+    /// Per secret, what its name adds to a Role ([`name_costs`]); a name the writer leaves
+    /// plain adds exactly `  - <name>\n`.
+    costs: Vec<usize>,
 }
 
 /// Plans the objects of a vault. `Err` holds every error (name clashes) and the warnings; `Ok`
@@ -97,13 +100,13 @@ pub fn plan<'a>(
         items.push(Planned::Namespace);
     }
     items.extend((0..vault.secrets.len()).map(Planned::Secret));
-    let costs = name_costs(vault);
     let mut plan = Plan {
         vault,
         grants,
         settings,
         items: Vec::new(),
         sizes: Vec::new(),
+        costs: name_costs(vault),
     };
     let mut hints = None;
     for (u, user) in vault.users.iter().enumerate() {
@@ -138,7 +141,7 @@ pub fn plan<'a>(
             ));
             continue;
         }
-        let parts = plan.split_role(u, &costs);
+        let parts = plan.split_role(u);
         items.extend(parts.iter().copied());
         items.extend((0..parts.len()).map(|part| Planned::RoleBinding { user: u, part }));
     }
@@ -418,9 +421,11 @@ impl Plan<'_> {
                     let (vault, readable) = (self.vault, &self.grants.readable[user]);
                     let first = &vault.secrets[readable.get(from)].name;
                     let shell = self.build(self.items[i], Some(first));
-                    let names = readable
-                        .range(from, to)
-                        .map(|s| vault.secrets[s].name.as_str());
+                    // Whether a name needs quotes is known from its cost: no test per name.
+                    let names = readable.range(from, to).map(|s| {
+                        let name = vault.secrets[s].name.as_str();
+                        (name, self.costs[s] == name.len() + 5)
+                    });
                     shell.write_role_yaml(out, item, names);
                     debug_assert!(
                         {
@@ -444,7 +449,8 @@ impl Plan<'_> {
 
     /// Splits user `u`'s grants into Roles within [`MAX_OBJECT_BYTES`], given what each name
     /// adds to a Role ([`name_costs`]): as many names as fit into each, in order.
-    fn split_role(&self, u: usize, costs: &[usize]) -> Vec<Planned> {
+    fn split_role(&self, u: usize) -> Vec<Planned> {
+        let costs = &self.costs;
         let readable = &self.grants.readable[u];
         let mut parts = Vec::new();
         let mut start = 0;
@@ -494,7 +500,7 @@ impl Plan<'_> {
     /// total against [`MAX_OUTPUT_BYTES`]. The errors name the object and its source file,
     /// never its content. Nothing is kept but the sizes.
     pub fn size(&mut self) -> Diagnostics {
-        let costs = name_costs(self.vault);
+        let costs = &self.costs;
         let chunks = chunks(self.items.len(), 256);
         let sizes: Vec<Vec<usize>> = par_map(&chunks, |range| {
             let mut scratch = String::new();

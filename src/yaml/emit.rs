@@ -96,6 +96,20 @@ impl<'a> BlockWriter<'a> {
         self.out.push('\n');
     }
 
+    /// [`BlockWriter::item`] for a string whose quoting is already known: `plain` when
+    /// `needs_quotes(value)` is false (a Role's names, tested once per secret, not per Role).
+    pub fn item_known(&mut self, col: usize, value: &str, plain: bool) {
+        debug_assert_eq!(plain, !needs_quotes(value), "{value:?}");
+        indent(self.out, self.base + col);
+        self.out.push_str("- ");
+        if plain {
+            self.out.push_str(value);
+        } else {
+            write_str(self.out, value, self.base + col + 2, false);
+        }
+        self.out.push('\n');
+    }
+
     /// `- ` opening a mapping item at column `col`: its first key follows on this line, the
     /// others at `col + 2`.
     pub fn open_item(&mut self, col: usize) {

@@ -41,7 +41,8 @@ impl Object {
     }
 
     /// [`Object::write_yaml`] of a Role, with `names` as its first rule's `resourceNames` in
-    /// place of the names it holds: a planned Role's names are borrowed from the model instead
+    /// place of the names it holds, each with whether it is written plain (as
+    /// [`needs_quotes`](super::emit) decides; a planned Role knows it from the name's size): a planned Role's names are borrowed from the model instead
     /// of copied into the object (the Roles of a role-heavy vault list millions of names). The
     /// Role must be one the direct writer handles (a non-empty `resourceNames`, say the first
     /// of `names`).
@@ -49,7 +50,7 @@ impl Object {
         &self,
         out: &mut String,
         item: bool,
-        mut names: impl Iterator<Item = &'n str>,
+        mut names: impl Iterator<Item = (&'n str, bool)>,
     ) {
         assert!(
             matches!(self, Object::Role(_)) && self.fast_path_ok(),
@@ -79,7 +80,7 @@ impl Object {
         &self,
         out: &mut String,
         item: bool,
-        mut names: Option<&mut dyn Iterator<Item = &str>>,
+        mut names: Option<&mut dyn Iterator<Item = (&str, bool)>>,
     ) {
         if !self.fast_path_ok() {
             out.push_str(&self.slow_yaml(item));
@@ -126,8 +127,8 @@ impl Object {
                                 && let Some(names) = names.take()
                             {
                                 w.open(2, key);
-                                for v in names {
-                                    w.item(2, v);
+                                for (v, plain) in names {
+                                    w.item_known(2, v, plain);
                                 }
                                 continue;
                             }
