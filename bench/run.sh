@@ -490,13 +490,16 @@ FLIP
   cat >"$SW/sops-each.sh" <<'EACH'
 #!/usr/bin/env bash
 # sops-each.sh DIR updatekeys|decrypt: the sops CLI on every kvstore file, one by one.
+# sops picks the format from the file name and reads a file without an extension (about half of
+# the kvstore) as JSON, so the YAML format is named; sops finds .sops.yaml from the working
+# directory, hence the cd.
 set -e
 cd "$1"
 find kvstore -type f | sort | while read -r f; do
   if [[ $2 == updatekeys ]]; then
-    sops --disable-version-check updatekeys -y "$f" >/dev/null 2>&1
+    sops --disable-version-check updatekeys -y --input-type yaml "$f" >/dev/null 2>&1
   else
-    sops --disable-version-check decrypt "$f" >/dev/null
+    sops --disable-version-check decrypt --input-type yaml --output-type yaml "$f" >/dev/null
   fi
 done
 EACH

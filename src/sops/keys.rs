@@ -153,7 +153,8 @@ impl Identities {
         }
         for stanza in stanzas {
             work.handed_to_age += 1;
-            let Ok(decryptor) = age::Decryptor::new(ArmoredReader::new(stanza.enc.as_bytes()))
+            let Ok(decryptor) =
+                age::Decryptor::new_buffered(ArmoredReader::new(stanza.enc.as_bytes()))
             else {
                 continue;
             };
