@@ -9,6 +9,8 @@
 # variants M2S and M2U), L (100k/1000/10), LR (role-heavy L: L with `env/*/app/*` rules, ~300 MB
 # of output); M2S and M2U may be named on their own too.
 # KUBEVAULT_BIN=/path/to/kubevault benchmarks that binary instead of building this checkout.
+# KUBEVAULT_BEFORE_BIN=/path/to/kubevault adds "(before)" rows of that binary for the audit and
+# the encrypted render, timed in the same interleaved rounds (a before/after comparison).
 # Writes everything under bench/.work/ and the result table to bench/.work/results.md.
 set -euo pipefail
 
@@ -18,6 +20,7 @@ V1_ROOT=$ROOT/bench/.v1
 V1=$V1_ROOT/bin/kubevault
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OURS=${KUBEVAULT_BIN:-$TARGET_DIR/release/kubevault}
+BEFORE=${KUBEVAULT_BEFORE_BIN:-}
 GEN=$TARGET_DIR/release/examples/gen-vault
 BASELINE=$TARGET_DIR/release/examples/read-baseline
 
@@ -330,6 +333,7 @@ for size in "${ORDER[@]}"; do
       prepare "$size" "kubevault diff (vs a changed copy)" none /dev/null "$OURS" diff "$dir" "$dir-changed" --format json
       prepare "$size" "kubevault report --html" none /dev/null "$OURS" report --html "$WORK/report.html" --vault-dir "$dir"
       prepare "$size" "kubevault audit, 1,000,000 events" none /dev/null "$OURS" audit --vault-dir "$dir" "$dir-audit-1m.log"
+      if [[ -n $BEFORE ]]; then prepare "$size" "kubevault audit, 1,000,000 events (before)" none /dev/null "$BEFORE" audit --vault-dir "$dir" "$dir-audit-1m.log"; fi
     fi
   else
     NOTE["$size|kubevault generate"]="n/a: build failed"
@@ -356,7 +360,8 @@ fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }'; }
 
 TOOLS=("read baseline" "kubevault generate" "kubevault KRM, $KRM_ITEMS items" "kubevault 1.1.0"
-  "kubevault diff (vs a changed copy)" "kubevault report --html" "kubevault audit, 1,000,000 events")
+  "kubevault diff (vs a changed copy)" "kubevault report --html" "kubevault audit, 1,000,000 events"
+  "kubevault audit, 1,000,000 events (before)")
 report() {
   local commit
   commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -441,7 +446,8 @@ report() {
   local review_target name limit
   for review_target in "kubevault diff (vs a changed copy)|diff of two M vaults < 1 s|1000" \
     "kubevault report --html|report at M < 2 s|2000" \
-    "kubevault audit, 1,000,000 events|audit over 1,000,000 events < 5 s|5000"; do
+    "kubevault audit, 1,000,000 events|audit over 1,000,000 events < 5 s|5000" \
+    "kubevault audit, 1,000,000 events (before)|audit over 1,000,000 events < 5 s (before)|5000"; do
     IFS='|' read -r name m limit <<<"$review_target"
     a=${MED["M|$name"]:-}
     if [[ -n $a ]]; then row "M: $m" "$(fmt_ms "$a"), peak RSS $(fmt_mib "${RSS["M|$name"]}") MiB" "$(awk -v a="$a" -v l="$limit" 'BEGIN { print (a < l) }')"
@@ -493,13 +499,16 @@ FLIP
   cat >"$SW/sops-each.sh" <<'EACH'
 #!/usr/bin/env bash
 # sops-each.sh DIR updatekeys|decrypt: the sops CLI on every kvstore file, one by one.
+# sops picks the format from the file name and reads a file without an extension (about half of
+# the kvstore) as JSON, so the YAML format is named; sops finds .sops.yaml from the working
+# directory, hence the cd.
 set -e
 cd "$1"
 find kvstore -type f | sort | while read -r f; do
   if [[ $2 == updatekeys ]]; then
-    sops --disable-version-check updatekeys -y "$f" >/dev/null 2>&1
+    sops --disable-version-check updatekeys -y --input-type yaml "$f" >/dev/null 2>&1
   else
-    sops --disable-version-check decrypt "$f" >/dev/null
+    sops --disable-version-check decrypt --input-type yaml --output-type yaml "$f" >/dev/null
   fi
 done
 EACH
@@ -514,6 +523,7 @@ EACH
   prepare SOPS "kubevault rekey" none /dev/null "$SW/flip.sh" "$SW/enc" "$OURS" rekey --vault-dir "$SW/enc"
   prepare SOPS "kubevault generate, clear" render /dev/null "$OURS" generate --vault-dir "$SW/clear"
   prepare SOPS "kubevault generate, encrypted" render /dev/null "$OURS" generate --vault-dir "$SW/enc"
+  if [[ -n $BEFORE ]]; then prepare SOPS "kubevault generate, encrypted (before)" render /dev/null "$BEFORE" generate --vault-dir "$SW/enc"; fi
   log "SOPS: $RUNS timed rounds"
   timed_rounds
   SAVED_RUNS=$RUNS
@@ -533,7 +543,8 @@ EACH
     echo "| tool / mode | median wall | median CPU | peak RSS MiB |"
     echo "|---|---:|---:|---:|"
     for t in "kubevault set, 1 key, M vault" "kubevault rekey" "sops updatekeys per file" \
-      "kubevault generate, clear" "kubevault generate, encrypted" "sops decrypt per file"; do
+      "kubevault generate, clear" "kubevault generate, encrypted" "kubevault generate, encrypted (before)" \
+      "sops decrypt per file"; do
       key="SOPS|$t"
       if [[ -n ${MED[$key]:-} ]]; then
         echo "| $t | $(fmt_ms "${MED[$key]}") | $(fmt_ms "${CPU[$key]}") | $(fmt_mib "${RSS[$key]}") |"
@@ -556,6 +567,10 @@ EACH
     if [[ -n $a && -n $b ]]; then
       row "render encrypted ≤ 3× clear" "$(ratio "$a" "$b")$(cpu_note "SOPS|kubevault generate, encrypted" "SOPS|kubevault generate, clear")" "$(awk -v a="$a" -v b="$b" 'BEGIN { print (a <= 3 * b) }')"
     else row "render encrypted ≤ 3× clear" "" ""; fi
+    local p=${MED["SOPS|kubevault generate, encrypted (before)"]:-} c=${MED["SOPS|kubevault generate, clear"]:-}
+    if [[ -n $p && -n $c ]]; then
+      row "render encrypted ≤ 3× clear (before)" "$(ratio "$p" "$c")$(cpu_note "SOPS|kubevault generate, encrypted (before)" "SOPS|kubevault generate, clear")" "$(awk -v a="$p" -v b="$c" 'BEGIN { print (a <= 3 * b) }')"
+    fi
     b=${MED["SOPS|sops decrypt per file"]:-}
     if [[ -n $a && -n $b ]]; then
       echo "| sops decrypt per file vs kubevault generate, encrypted | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f× slower", b / a }') | info |"

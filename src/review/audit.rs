@@ -19,11 +19,12 @@
 //! output, and a malformed line is counted, never echoed.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
+use std::rc::Rc;
 
 use glob_match::glob_match;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::time::{Micros, parse_timestamp};
 use crate::vault::Vault;
@@ -172,9 +173,64 @@ struct Status {
     code: Option<u16>,
 }
 
-type RowKey = (String, String, Option<String>, u16);
+/// A row's key: interned requester, verb and Secret name ([`NO_NAME`] for none), and the code.
+type RowKey = (u32, u32, u32, u16);
+
+/// The interned "name" of a request on the whole namespace.
+const NO_NAME: u32 = u32::MAX;
+
+/// One row while tallying: the key's parts are interned, the target and flag are worked out
+/// once, when the answer is made.
+struct Slot {
+    key: RowKey,
+    count: u64,
+    first_at: Micros,
+    last_at: Micros,
+    first: Box<str>,
+    last: Box<str>,
+}
+
+/// Every distinct requester, verb and Secret name of the rows, once.
+#[derive(Default)]
+struct Strings {
+    ids: HashMap<Rc<str>, u32>,
+    texts: Vec<Rc<str>>,
+}
+
+impl Strings {
+    fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.texts.len()).unwrap_or(NO_NAME - 1);
+        let text: Rc<str> = Rc::from(text);
+        self.ids.insert(Rc::clone(&text), id);
+        self.texts.push(text);
+        id
+    }
+
+    fn text(&self, id: u32) -> &str {
+        &self.texts[id as usize]
+    }
+}
+
+/// What a requested Secret name is, without allocating (see [`Target`]).
+#[derive(Clone, Copy)]
+enum Resolved<'a> {
+    Secret(usize),
+    Token(&'a str),
+    Unknown(&'a str),
+    All,
+}
 
 /// The running tally of one `audit` run: feed it lines, then take the [`Answer`].
+///
+/// Rows are found through a hash map of interned keys, so an event that adds to a known row
+/// allocates nothing.
 pub struct Tally<'v> {
     namespace: String,
     sa_prefix: String,
@@ -183,7 +239,9 @@ pub struct Tally<'v> {
     vault: &'v Vault,
     users: HashMap<&'v str, usize>,
     readable: Vec<HashSet<usize>>,
-    rows: BTreeMap<RowKey, Row>,
+    strings: Strings,
+    index: HashMap<RowKey, usize>,
+    slots: Vec<Slot>,
     counts: Counts,
 }
 
@@ -221,7 +279,9 @@ impl<'v> Tally<'v> {
                 .map(|(i, u)| (u.name.as_str(), i))
                 .collect(),
             readable: grants.readable.iter().map(|r| r.iter().collect()).collect(),
-            rows: BTreeMap::new(),
+            strings: Strings::default(),
+            index: HashMap::new(),
+            slots: Vec::new(),
             counts: Counts::default(),
         }
     }
@@ -286,68 +346,97 @@ impl<'v> Tally<'v> {
             .and_then(|name| self.users.get(name).copied());
         let name = obj.name.as_deref().filter(|n| !n.is_empty());
         let verb = event.verb.as_deref().unwrap_or("(unknown)");
-        let (target, secret) = match name {
-            None => (Target::All, None),
+        let target = self.resolve(name);
+        let received = event.received.as_deref();
+        let at = received.and_then(parse_timestamp).unwrap_or(i64::MIN);
+        if !self.keep(username, vault_user, target, name, at) {
+            return;
+        }
+        self.counts.kept += 1;
+        let stamp = received.unwrap_or("");
+        let known = (
+            self.strings.get(username),
+            self.strings.get(verb),
+            name.map(|n| self.strings.get(n)),
+        );
+        if let (Some(u), Some(v), n) = known
+            && let Some(n) = n.unwrap_or(Some(NO_NAME))
+            && let Some(&i) = self.index.get(&(u, v, n, code))
+        {
+            let slot = &mut self.slots[i];
+            slot.count += 1;
+            if at < slot.first_at {
+                slot.first_at = at;
+                slot.first = stamp.into();
+            }
+            if at > slot.last_at {
+                slot.last_at = at;
+                slot.last = stamp.into();
+            }
+            return;
+        }
+        if self.slots.len() >= MAX_ROWS {
+            self.counts.dropped += 1;
+            return;
+        }
+        let key = (
+            self.strings.intern(username),
+            self.strings.intern(verb),
+            name.map_or(NO_NAME, |n| self.strings.intern(n)),
+            code,
+        );
+        self.index.insert(key, self.slots.len());
+        self.slots.push(Slot {
+            key,
+            count: 1,
+            first_at: at,
+            last_at: at,
+            first: stamp.into(),
+            last: stamp.into(),
+        });
+    }
+
+    /// What a requested Secret name is: a vault secret, a user's token Secret, or neither.
+    fn resolve<'n>(&self, name: Option<&'n str>) -> Resolved<'n> {
+        match name {
+            None => Resolved::All,
             Some(n) => match self.by_name.get(n) {
-                Some(&i) => (
-                    Target::Secret(self.vault.secrets[i].identity.clone()),
-                    Some(i),
-                ),
+                Some(&i) => Resolved::Secret(i),
                 None => match n
                     .strip_suffix("-token")
                     .filter(|u| self.users.contains_key(u))
                 {
-                    Some(user) => (Target::Token(user.to_string()), None),
-                    None => (Target::Unknown(n.to_string()), None),
+                    Some(user) => Resolved::Token(user),
+                    None => Resolved::Unknown(n),
                 },
             },
-        };
-        let at = event
-            .received
-            .as_deref()
-            .and_then(parse_timestamp)
-            .unwrap_or(i64::MIN);
-        if !self.keep(username, vault_user, &target, name, at) {
-            return;
         }
-        self.counts.kept += 1;
-        let stamp = event.received.as_deref().unwrap_or("");
-        let key: RowKey = (
-            username.to_string(),
-            verb.to_string(),
-            name.map(str::to_string),
-            code,
-        );
-        if let Some(row) = self.rows.get_mut(&key) {
-            row.count += 1;
-            if at < row.first_at {
-                row.first_at = at;
-                row.first = stamp.to_string();
-            }
-            if at > row.last_at {
-                row.last_at = at;
-                row.last = stamp.to_string();
-            }
-            return;
-        }
-        if self.rows.len() >= MAX_ROWS {
-            self.counts.dropped += 1;
-            return;
-        }
+    }
+
+    /// A tallied row as shown: its target, its vault user and why it needs a look.
+    fn row(&self, slot: Slot) -> Row {
+        let (u, v, n, code) = slot.key;
+        let username = self.strings.text(u);
+        let verb = self.strings.text(v);
+        let name = (n != NO_NAME).then(|| self.strings.text(n));
+        let vault_user = username
+            .strip_prefix(self.sa_prefix.as_str())
+            .and_then(|name| self.users.get(name).copied());
+        let resolved = self.resolve(name);
         let flag = match vault_user {
             Some(u) if (200..300).contains(&code) => {
                 let user = &self.vault.users[u].name;
-                match (verb, &target, secret) {
-                    ("get", _, Some(i)) if !self.readable[u].contains(&i) => {
+                match (verb, resolved) {
+                    ("get", Resolved::Secret(i)) if !self.readable[u].contains(&i) => {
                         Some(format!("the current rules no longer let {user} read it"))
                     }
-                    ("get", Target::Unknown(_), _) => {
+                    ("get", Resolved::Unknown(_)) => {
                         Some("a read of a Secret the vault no longer has".to_string())
                     }
-                    ("get", Target::Token(owner), _) => Some(format!(
+                    ("get", Resolved::Token(owner)) => Some(format!(
                         "{user} read the token of {owner}: kubevault grants no such read"
                     )),
-                    ("list" | "watch", ..) => Some(format!(
+                    ("list" | "watch", _) => Some(format!(
                         "a {verb} returns every Secret in the namespace: the current rules grant {user} no {verb}"
                     )),
                     _ => None,
@@ -355,28 +444,33 @@ impl<'v> Tally<'v> {
             }
             _ => None,
         };
-        let row = Row {
+        let target = match resolved {
+            Resolved::Secret(i) => Target::Secret(self.vault.secrets[i].identity.clone()),
+            Resolved::Token(user) => Target::Token(user.to_string()),
+            Resolved::Unknown(n) => Target::Unknown(n.to_string()),
+            Resolved::All => Target::All,
+        };
+        Row {
             username: username.to_string(),
             vault_user: vault_user.map(|u| self.vault.users[u].name.clone()),
             verb: verb.to_string(),
             target,
             name: name.map(str::to_string),
             code,
-            count: 1,
-            first: stamp.to_string(),
-            last: stamp.to_string(),
+            count: slot.count,
+            first: slot.first.into(),
+            last: slot.last.into(),
             flag,
-            first_at: at,
-            last_at: at,
-        };
-        self.rows.insert(key, row);
+            first_at: slot.first_at,
+            last_at: slot.last_at,
+        }
     }
 
     fn keep(
         &self,
         username: &str,
         vault_user: Option<usize>,
-        target: &Target,
+        target: Resolved<'_>,
         name: Option<&str>,
         at: Micros,
     ) -> bool {
@@ -391,11 +485,12 @@ impl<'v> Tally<'v> {
         }
         if let Some(want) = &self.filter.secret {
             let hit = match target {
-                Target::All => true,
-                Target::Secret(identity) => {
+                Resolved::All => true,
+                Resolved::Secret(i) => {
+                    let identity = self.vault.secrets[i].identity.as_str();
                     identity == want || name == Some(want.as_str()) || glob_match(want, identity)
                 }
-                Target::Token(_) | Target::Unknown(_) => name == Some(want.as_str()),
+                Resolved::Token(_) | Resolved::Unknown(_) => name == Some(want.as_str()),
             };
             if !hit {
                 return false;
@@ -405,19 +500,23 @@ impl<'v> Tally<'v> {
     }
 
     /// The rows, sorted, and the counts.
-    pub fn finish(self) -> Answer {
-        let mut rows: Vec<Row> = self.rows.into_values().collect();
-        rows.sort_by(|a, b| {
-            (&a.target, &a.username, &a.verb, a.code).cmp(&(
+    pub fn finish(mut self) -> Answer {
+        let slots = std::mem::take(&mut self.slots);
+        self.index = HashMap::new();
+        let mut rows: Vec<Row> = slots.into_iter().map(|slot| self.row(slot)).collect();
+        // The name breaks ties, as the order rows were kept in used to.
+        rows.sort_unstable_by(|a, b| {
+            (&a.target, &a.username, &a.verb, a.code, &a.name).cmp(&(
                 &b.target,
                 &b.username,
                 &b.verb,
                 b.code,
+                &b.name,
             ))
         });
         let (denied, requests) = rows.into_iter().partition(Row::denied);
         Answer {
-            namespace: self.namespace,
+            namespace: std::mem::take(&mut self.namespace),
             requests,
             denied,
             counts: self.counts,
@@ -483,54 +582,66 @@ pub fn for_each_line(
 pub fn text(answer: &Answer) -> String {
     let mut out = String::new();
     let ns = &answer.namespace;
+    // A row's cells are made twice (for the widths, then for the line) rather than held: the
+    // table may have MAX_ROWS rows.
+    let cells = |r: &Row| -> [String; 6] {
+        let who = match &r.vault_user {
+            Some(u)
+                if r.username
+                    .strip_suffix(u.as_str())
+                    .is_some_and(|p| p.ends_with(':')) =>
+            {
+                u.clone()
+            }
+            Some(u) => format!("{u} ({})", r.username),
+            None => r.username.clone(),
+        };
+        let when = if r.first == r.last {
+            r.first.clone()
+        } else {
+            format!("{} .. {}", r.first, r.last)
+        };
+        [
+            r.target.label(ns),
+            who,
+            r.verb.clone(),
+            r.code.to_string(),
+            r.count.to_string(),
+            when,
+        ]
+    };
     let table = |out: &mut String, rows: &[Row]| {
-        let cells: Vec<[String; 6]> = rows
-            .iter()
-            .map(|r| {
-                let who = match &r.vault_user {
-                    Some(u) if r.username.ends_with(&format!(":{u}")) => u.clone(),
-                    Some(u) => format!("{u} ({})", r.username),
-                    None => r.username.clone(),
-                };
-                let when = if r.first == r.last {
-                    r.first.clone()
-                } else {
-                    format!("{} .. {}", r.first, r.last)
-                };
-                [
-                    r.target.label(ns),
-                    who,
-                    r.verb.clone(),
-                    r.code.to_string(),
-                    r.count.to_string(),
-                    when,
-                ]
-            })
-            .collect();
         let head = ["SECRET", "WHO", "VERB", "CODE", "COUNT", "WHEN"];
         let mut widths = head.map(str::len);
-        for row in &cells {
-            for (w, c) in widths.iter_mut().zip(row) {
+        for r in rows {
+            for (w, c) in widths.iter_mut().zip(&cells(r)) {
                 *w = (*w).max(c.chars().count());
             }
         }
         let line = |out: &mut String, cols: [&str; 6]| {
-            let mut s = String::new();
+            let start = out.len();
             for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
                 if i == 5 {
-                    s.push_str(c);
+                    out.push_str(c);
                 } else {
-                    s.push_str(&format!("{c:<w$}  "));
+                    // `{c:<w$}` pads by characters, as the widths count them.
+                    out.push_str(c);
+                    let pad = w.saturating_sub(c.chars().count());
+                    out.extend(std::iter::repeat_n(' ', pad + 2));
                 }
             }
-            out.push_str(s.trim_end());
+            let kept = out[start..].trim_end().len();
+            out.truncate(start + kept);
             out.push('\n');
         };
         line(out, head);
-        for (row, r) in cells.iter().zip(rows) {
+        for r in rows {
+            let row = cells(r);
             line(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
             if let Some(flag) = &r.flag {
-                out.push_str(&format!("  ! {flag}\n"));
+                out.push_str("  ! ");
+                out.push_str(flag);
+                out.push('\n');
             }
         }
     };
@@ -578,44 +689,84 @@ pub fn summary(c: &Counts, flagged: usize) -> String {
     s
 }
 
-/// The answer as one JSON document.
-pub fn json(answer: &Answer) -> String {
-    let row = |r: &Row| {
-        let (kind, value) = match &r.target {
-            Target::Secret(id) => ("secret", Some(id.as_str())),
-            Target::Token(u) => ("token", Some(u.as_str())),
-            Target::Unknown(n) => ("unknown", Some(n.as_str())),
-            Target::All => ("all", None),
+/// A row as JSON (the fields in this order).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonRow<'a> {
+    username: &'a str,
+    vault_user: Option<&'a str>,
+    verb: &'a str,
+    target: &'static str,
+    identity: Option<&'a str>,
+    token_of: Option<&'a str>,
+    name: Option<&'a str>,
+    code: u16,
+    count: u64,
+    first: &'a str,
+    last: &'a str,
+    flag: Option<&'a str>,
+}
+
+impl<'a> JsonRow<'a> {
+    fn new(r: &'a Row) -> Self {
+        let (target, identity, token_of) = match &r.target {
+            Target::Secret(id) => ("secret", Some(id.as_str()), None),
+            Target::Token(u) => ("token", None, Some(u.as_str())),
+            Target::Unknown(_) => ("unknown", None, None),
+            Target::All => ("all", None, None),
         };
-        serde_json::json!({
-            "username": r.username,
-            "vaultUser": r.vault_user,
-            "verb": r.verb,
-            "target": kind,
-            "identity": if kind == "secret" { value } else { None },
-            "tokenOf": if kind == "token" { value } else { None },
-            "name": r.name,
-            "code": r.code,
-            "count": r.count,
-            "first": r.first,
-            "last": r.last,
-            "flag": r.flag,
-        })
-    };
+        JsonRow {
+            username: &r.username,
+            vault_user: r.vault_user.as_deref(),
+            verb: &r.verb,
+            target,
+            identity,
+            token_of,
+            name: r.name.as_deref(),
+            code: r.code,
+            count: r.count,
+            first: &r.first,
+            last: &r.last,
+            flag: r.flag.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonCounts {
+    lines: u64,
+    malformed: u64,
+    matched: u64,
+    shown: u64,
+    other_stages: u64,
+    dropped: u64,
+}
+
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    namespace: &'a str,
+    requests: Vec<JsonRow<'a>>,
+    denied: Vec<JsonRow<'a>>,
+    counts: JsonCounts,
+}
+
+/// The answer as one JSON document (serialized from borrowed rows: no copy of the answer).
+pub fn json(answer: &Answer) -> String {
     let c = &answer.counts;
-    let doc = serde_json::json!({
-        "namespace": answer.namespace,
-        "requests": answer.requests.iter().map(row).collect::<Vec<_>>(),
-        "denied": answer.denied.iter().map(row).collect::<Vec<_>>(),
-        "counts": {
-            "lines": c.lines,
-            "malformed": c.malformed,
-            "matched": c.matched,
-            "shown": c.kept,
-            "otherStages": c.other_stages,
-            "dropped": c.dropped,
+    let doc = JsonAnswer {
+        namespace: &answer.namespace,
+        requests: answer.requests.iter().map(JsonRow::new).collect(),
+        denied: answer.denied.iter().map(JsonRow::new).collect(),
+        counts: JsonCounts {
+            lines: c.lines,
+            malformed: c.malformed,
+            matched: c.matched,
+            shown: c.kept,
+            other_stages: c.other_stages,
+            dropped: c.dropped,
         },
-    });
+    };
     format!(
         "{}\n",
         serde_json::to_string_pretty(&doc).unwrap_or_default()

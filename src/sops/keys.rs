@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 use super::SopsError;
 use super::format::KEY_LEN;
 use super::header;
+use super::x25519::X25519Key;
 
 /// Largest key file read (sops uses the same cap).
 const KEY_FILE_LIMIT: u64 = 16 << 20;
@@ -27,7 +28,7 @@ const KEY_FILE_LIMIT: u64 = 16 << 20;
 /// Never prints key material: `Debug` shows the count, the public keys and the places searched.
 #[derive(Default)]
 pub struct Identities {
-    keys: Vec<x25519::Identity>,
+    keys: Vec<X25519Key>,
     recipients: Vec<String>,
     searched: Vec<String>,
 }
@@ -60,8 +61,10 @@ impl Identities {
             match upper.as_deref() {
                 Some("AGE-SECRET-KEY-") => {
                     let key = x25519::Identity::from_str(line)
-                        .map_err(|_| error("not a valid age secret key"))?;
-                    identities.push(key);
+                        .ok()
+                        .and_then(|key| Some((key.to_public().to_string(), X25519Key::new(&key)?)))
+                        .ok_or_else(|| error("not a valid age secret key"))?;
+                    identities.push(key.0, key.1);
                 }
                 Some(prefix) if prefix.starts_with("AGE-PLUGIN-") => {
                     return Err(error("age plugin identities are not supported"));
@@ -93,8 +96,8 @@ impl Identities {
         Identities::parse(&text, &origin)
     }
 
-    fn push(&mut self, key: x25519::Identity) {
-        let recipient = key.to_public().to_string();
+    /// Adds a key under its public key (`age1…`), unless that key is already there.
+    fn push(&mut self, recipient: String, key: X25519Key) {
         if !self.recipients.contains(&recipient) {
             self.recipients.push(recipient);
             self.keys.push(key);
@@ -103,8 +106,8 @@ impl Identities {
 
     /// Adds the identities (and searched places) of `other` after these, dropping duplicates.
     pub fn merge(&mut self, other: Identities) {
-        for key in other.keys {
-            self.push(key);
+        for (key, recipient) in other.keys.into_iter().zip(other.recipients) {
+            self.push(recipient, key);
         }
         self.searched.extend(other.searched);
     }
@@ -153,7 +156,8 @@ impl Identities {
         }
         for stanza in stanzas {
             work.handed_to_age += 1;
-            let Ok(decryptor) = age::Decryptor::new(ArmoredReader::new(stanza.enc.as_bytes()))
+            let Ok(decryptor) =
+                age::Decryptor::new_buffered(ArmoredReader::new(stanza.enc.as_bytes()))
             else {
                 continue;
             };

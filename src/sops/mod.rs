@@ -31,6 +31,7 @@ mod metadata;
 mod seal;
 mod tree;
 mod write;
+mod x25519;
 
 use zeroize::Zeroize;
 

@@ -85,6 +85,13 @@ fn parse_bytes(bytes: &[u8]) -> Result<Parsed, Vec<FileProblem>> {
     if let Some(doc) = crate::yaml::parse_document(text) {
         return from_document(doc);
     }
+    // A SOPS-encrypted file (nested `sops:` metadata) read the same way; anything else nested
+    // is left to the full parser, which also words the errors.
+    if let Some(doc) = crate::yaml::parse_nested_document(text, crate::yaml::SOPS_DEPTH)
+        && let Ok(Parsed::Encrypted(doc)) = from_document(doc)
+    {
+        return Ok(Parsed::Encrypted(doc));
+    }
     parse_full(text)
 }
 

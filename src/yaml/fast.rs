@@ -34,7 +34,18 @@ pub fn parse_items(text: &str) -> Option<Vec<Node>> {
 /// scalar in the subset or `{}` / `[]`), the common secret file, or `None` when the text is
 /// anything else (nested collections included: the full parser reports what is wrong there).
 pub fn parse_document(text: &str) -> Option<Node> {
-    let (p, first) = Parser::new(text, Tree, 1)?;
+    parse_nested_document(text, 1)
+}
+
+/// Deepest nesting [`parse_nested_document`] reads for a SOPS file: the document, `sops:`, its
+/// `age:` list and an entry of it; a file nested deeper goes to the full parser.
+pub const SOPS_DEPTH: usize = 4;
+
+/// [`parse_document`] with nested block mappings and sequences up to `max_depth` levels (the
+/// document is one): the shape of a SOPS-encrypted secret file, whose values form a flat
+/// mapping next to the nested `sops:` metadata (age entries with `enc: |` literal blocks).
+pub fn parse_nested_document(text: &str, max_depth: usize) -> Option<Node> {
+    let (p, first) = Parser::new(text, Tree, max_depth)?;
     if p.indent(first) != 0 || is_dash(p.lines[first]) {
         return None;
     }
@@ -701,13 +712,15 @@ fn full_parse(text: &str) -> Option<Vec<Node>> {
 }
 
 /// The fast path's contract, for tests and fuzz targets: where [`parse_items`] or
-/// [`parse_document`] answers, the full parser reads the same tree, line numbers included.
+/// [`parse_document`] or [`parse_nested_document`] answers, the full parser reads the same tree,
+/// line numbers included.
 #[doc(hidden)]
 pub fn fast_path_agrees(text: &str) -> bool {
+    let same_document =
+        |fast: Node| super::parse_stream(text, &super::Limits::default()).ok() == Some(vec![fast]);
     parse_items(text).is_none_or(|fast| full_parse(text).as_ref() == Some(&fast))
-        && parse_document(text).is_none_or(|fast| {
-            super::parse_stream(text, &super::Limits::default()).ok() == Some(vec![fast])
-        })
+        && parse_document(text).is_none_or(same_document)
+        && parse_nested_document(text, SOPS_DEPTH).is_none_or(same_document)
 }
 
 #[cfg(test)]
@@ -939,6 +952,32 @@ mod tests {
             taken > runs / 4,
             "the document fast path answered only {taken} of {runs}"
         );
+    }
+
+    #[test]
+    fn a_sops_file_is_read_nested_as_the_full_parser_reads_it() {
+        let text = "host: ENC[AES256_GCM,data:7yZ=,iv:Ow=,tag:Ch==,type:str]\n\
+            # a comment\n\
+            port: ENC[AES256_GCM,data:yN==,iv:Pc=,tag:ak==,type:str]\n\
+            sops:\n    age:\n        - recipient: age12vf89\n          enc: |\n\
+            \x20           -----BEGIN AGE ENCRYPTED FILE-----\n\
+            \x20           YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+\n\
+            \x20           -----END AGE ENCRYPTED FILE-----\n\
+            \x20   lastmodified: \"2026-12-02T13:45:22Z\"\n\
+            \x20   mac: ENC[AES256_GCM,data:wa=,iv:NT=,tag:cq==,type:str]\n\
+            \x20   unencrypted_suffix: _unencrypted\n\
+            \x20   version: 3.11.0\n";
+        assert!(parse_document(text).is_none(), "not flat");
+        let doc = parse_nested_document(text, SOPS_DEPTH).expect("in the subset");
+        assert_eq!(
+            doc.get("sops")
+                .and_then(|s| s.get("version"))
+                .and_then(Node::as_str),
+            Some("3.11.0")
+        );
+        assert!(fast_path_agrees(text), "{text}");
+        // Deeper than SOPS_DEPTH: the full parser's.
+        assert!(parse_nested_document("a:\n b:\n  c:\n   d:\n    e: 1\n", SOPS_DEPTH).is_none());
     }
 
     /// The [`Skimmer`] answers exactly where [`parse_items`] reads one mapping, with the strings

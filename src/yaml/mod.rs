@@ -16,6 +16,8 @@ mod object;
 mod parse;
 
 pub use emit::{BlockWriter, emit_document, emit_document_into, emit_seq_item_into, emit_stream};
-pub use fast::{Skimmer, fast_path_agrees, parse_document, parse_items};
+pub use fast::{
+    SOPS_DEPTH, Skimmer, fast_path_agrees, parse_document, parse_items, parse_nested_document,
+};
 pub use node::{Node, Style, Value};
 pub use parse::{Limits, NODE_COST, Notes, YamlError, parse_stream, parse_stream_noted};
