@@ -9,10 +9,12 @@ use std::io::Read;
 use std::path::Path;
 
 use rustix::fs::{FileType, Mode, OFlags, Stat};
+use zeroize::Zeroizing;
 
-/// The bytes of the regular file at `path` (a symlink to one is followed), or why not: `cannot
-/// open: ...`, `is a directory`, `not a regular file ...`, `larger than N bytes`, `cannot read`.
-pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+/// The bytes of the regular file at `path` (a symlink to one is followed), zeroed when dropped
+/// (a key file holds private keys), or why not: `cannot open: ...`, `is a directory`, `not a
+/// regular file ...`, `larger than N bytes`, `cannot read`.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, String> {
     let errno = |e: rustix::io::Errno| reason(&std::io::Error::from(e));
     let looked = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .and_then(|fd| rustix::fs::fstat(&fd))
@@ -33,7 +35,7 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     if (now.st_dev, now.st_ino) != (looked.st_dev, looked.st_ino) {
         return Err("the file was replaced while being read; refusing it".into());
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::from(fd)
         .take(limit + 1)
         .read_to_end(&mut bytes)
@@ -71,7 +73,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         std::fs::write(&file, "abc").unwrap();
-        assert_eq!(read_regular(&file, 3).unwrap(), b"abc");
+        assert_eq!(*read_regular(&file, 3).unwrap(), b"abc");
         assert_eq!(read_regular(&file, 2).unwrap_err(), "larger than 2 bytes");
         assert_eq!(read_regular(dir.path(), 9).unwrap_err(), "is a directory");
         let fifo = dir.path().join("fifo");

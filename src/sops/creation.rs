@@ -151,7 +151,7 @@ impl SopsConfig {
                 },
             )
         })?;
-        let text = String::from_utf8(bytes).map_err(|_| error(0, "not UTF-8".into()))?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| error(0, "not UTF-8".into()))?;
         SopsConfig::parse(&text, path)
     }
 

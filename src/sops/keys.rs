@@ -204,59 +204,19 @@ pub(crate) struct AgeStanza {
     pub(crate) enc: String,
 }
 
-/// Reads a key file without ever blocking: the path is first opened with `O_PATH` (which opens
-/// no FIFO or device for I/O) and `fstat`ed; only a regular file of at most [`KEY_FILE_LIMIT`]
-/// bytes is then opened for reading (`O_NONBLOCK | O_NOCTTY`) and must still be that same file.
-/// So `/dev/stdout`, a FIFO, a terminal or `/dev/zero` is refused at once.
+/// Reads a key file without ever blocking ([`crate::safe_read::read_regular`]): only a regular
+/// file of at most [`KEY_FILE_LIMIT`] bytes, so `/dev/stdout`, a FIFO, a terminal or
+/// `/dev/zero` is refused at once. The bytes are zeroed when dropped.
 fn read_key_file(path: &Path) -> Result<Zeroizing<String>, String> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    let errno = |e: rustix::io::Errno| io_reason(&std::io::Error::from(e));
-    let looked = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-        .and_then(|fd| rustix::fs::fstat(&fd))
-        .map_err(|e| format!("cannot open: {}", errno(e)))?;
-    let regular = |stat: &rustix::fs::Stat| -> Result<(), String> {
-        match FileType::from_raw_mode(stat.st_mode) {
-            FileType::RegularFile => Ok(()),
-            FileType::Directory => Err("is a directory".into()),
-            _ => Err("not a regular file (a FIFO, socket or device); refusing to read it".into()),
+    let bytes = crate::safe_read::read_regular(path, KEY_FILE_LIMIT).map_err(|why| {
+        if why.starts_with("larger than") {
+            format!("larger than {} MiB", KEY_FILE_LIMIT >> 20)
+        } else {
+            why
         }
-    };
-    regular(&looked)?;
-    let too_large = || format!("larger than {} MiB", KEY_FILE_LIMIT >> 20);
-    if looked.st_size as u64 > KEY_FILE_LIMIT {
-        return Err(too_large());
-    }
-    let fd = rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| format!("cannot open: {}", errno(e)))?;
-    let now = rustix::fs::fstat(&fd).map_err(|e| format!("cannot read: {}", errno(e)))?;
-    regular(&now)?;
-    if (now.st_dev, now.st_ino) != (looked.st_dev, looked.st_ino) {
-        return Err("the file was replaced while being read; refusing it".into());
-    }
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::from(fd)
-        .take(KEY_FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
-    if bytes.len() as u64 > KEY_FILE_LIMIT {
-        return Err(too_large());
-    }
+    })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string())?;
     Ok(Zeroizing::new(text.to_string()))
-}
-
-/// The OS reason without the path (callers print the path themselves).
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "is a directory".into(),
-        _ => error.to_string(),
-    }
 }
 
 /// The default key file sops reads: `$XDG_CONFIG_HOME/sops/age/keys.txt`, else
