@@ -1,7 +1,7 @@
 //! The vault directory: reading it ([`walk`]), parsing secret and access-control files
 //! ([`secret_file`], [`rules`]), naming ([`names`]), the model ([`model`]) and who may read what
-//! ([`access`]), and hints about YAML mistakes in secret files ([`yaml_hints`]). Everything but
-//! `walk` is pure.
+//! ([`access`]), the spellings of a name ([`spelling`]), and hints about YAML mistakes in
+//! secret files ([`yaml_hints`]). Everything but `walk` is pure.
 
 pub mod access;
 #[cfg(test)]
@@ -14,6 +14,7 @@ pub mod names;
 pub mod rules;
 pub mod secret_file;
 pub mod source;
+pub mod spelling;
 #[cfg(test)]
 pub(crate) mod test_rng;
 pub mod walk;

@@ -126,6 +126,17 @@ pub fn build(files: &VaultFiles, namespace: &str, decrypt: Decryptor) -> (Vault,
             vault.unparsed.push(identity);
             continue;
         }
+        let canonical = crate::vault::spelling::canonical(&identity);
+        if canonical != identity {
+            diags.push(Diagnostic::warning(
+                &file.rel,
+                format!(
+                    "identity {identity:?} is not the canonical spelling of Secret {name:?}: \
+                     rename it to {canonical:?} (deny rules match every spelling of a name, \
+                     allow rules only the identity they name)"
+                ),
+            ));
+        }
         candidates.push((identity, name, file));
     }
     // Parsing (and decrypting) is the costly part: do it on every core, in order.
