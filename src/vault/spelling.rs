@@ -13,6 +13,8 @@
 //!
 //! [`secret_name`]: super::names::secret_name
 
+use std::collections::HashSet;
+
 use glob_match::glob_match;
 
 /// The canonical spelling of an identity: ASCII letters lowercased, every character other than
@@ -94,16 +96,16 @@ impl SpelledGlob {
     pub fn matches(&self, name: &str) -> bool {
         let name = name.as_bytes();
         let n = name.len();
-        // States: (op, name position, bytes of the current non-ASCII character consumed, 0-3).
-        let index = |pc: usize, i: usize, k: usize| (pc * (n + 1) + i) * 4 + k;
-        let mut seen = vec![false; self.ops.len() * (n + 1) * 4];
+        // States: (op, name position, bytes of the current non-ASCII character consumed, 0-3),
+        // each visited once; only the states reached are stored, so the work is bounded by
+        // ops × (name length + 1) × 4 but usually far less (a literal that does not fit ends a
+        // path at once).
+        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
         let mut stack = vec![(0usize, 0usize, 0usize)];
         while let Some((pc, i, k)) = stack.pop() {
-            let slot = index(pc, i, k);
-            if seen[slot] {
+            if !seen.insert((pc, i, k)) {
                 continue;
             }
-            seen[slot] = true;
             match &self.ops[pc] {
                 Op::Done => {
                     if i == n && k == 0 {
