@@ -7,9 +7,11 @@
 //! It reads the pattern as glob-match does and the name as every identity [`secret_name`]
 //! maps to it: a letter is that letter in either case, a digit itself, and a `-` any ASCII
 //! character other than a letter or digit (`/` included) or any non-ASCII character (one to
-//! four bytes; glob-match matches bytes). It may answer yes for a spelling glob-match would
-//! not match (it over-approximates `**` and classes); it never answers no when some spelling
-//! matches.
+//! four bytes; glob-match matches bytes). `*` and `?` may consume any byte here: the `/` they
+//! never match in glob-match only ever spells a `-`, which `-` itself spells too, so nothing is
+//! lost. It may answer yes for a spelling glob-match would not match (a non-ASCII character is
+//! any 2 to 4 bytes ≥ 0x80, and a class with a non-ASCII character matches every such byte); it
+//! never answers no when some spelling matches (`no_spelling_escapes` below checks it).
 //!
 //! [`secret_name`]: super::names::secret_name
 
