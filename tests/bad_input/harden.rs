@@ -1,7 +1,8 @@
 //! Catalogue cases of the second hardening round: SOPS leaves sops reads as null, crafted age
 //! headers, key files that block, vaults and key files outside the package, hostile output
 //! directories, symlink fan-out, KRM clashes and duplicate keys, deny rules over every spelling of
-//! a name, glob forms and rule spellings that fail open, `<user>-token` names, control characters in file names and `--refresh` durations. Each class runs in several modes
+//! a name, glob forms and rule spellings that fail open, `<user>-token` names, control
+//! characters in file names and `--refresh` durations. Each class runs in several modes
 //! (`generate`, `check`, the KRM function, the legacy plugin).
 
 use super::{Case, Mode, rules, s, secret};
