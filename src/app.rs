@@ -237,6 +237,24 @@ pub fn krm_function(input: &[u8], cwd: &Path, out: &mut dyn Write) -> anyhow::Re
         let Some(plan) = strictly(cfg.strict, outcome.plan, &mut diags) else {
             return Ok(failed(items, function_config, &api_version, diags));
         };
+        let tokens = krm::token_secret_names(&items, &settings.namespace);
+        for secret in outcome.vault.secrets.iter() {
+            if tokens.contains(&secret.name.as_str()) {
+                diags.push(Diagnostic::error(
+                    &secret.source,
+                    format!(
+                        "Secret {:?} has the name of a token Secret kubevault generated in the \
+                         input (a deleted user's?): kubevault never grants a live token's name; \
+                         prune the token Secret from the package and the cluster first, or \
+                         rename the file",
+                        secret.name
+                    ),
+                ));
+            }
+        }
+        if diags.has_errors() {
+            return Ok(failed(items, function_config, &api_version, diags));
+        }
         let summary = summary(plan, &settings);
         let keys: Vec<_> = (0..plan.len()).map(|i| plan.key(i)).collect();
         let merged = match krm::merge(&items, &keys, &cfg.name) {

@@ -19,7 +19,7 @@ use crate::limits::{MAX_OBJECT_BYTES, MAX_OUTPUT_BYTES};
 use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NAME, SOURCE, kind};
 use crate::par::{chunks, par_map, par_stream};
 use crate::vault::Vault;
-use crate::vault::access::Grants;
+use crate::vault::access::{Grants, Ids};
 use crate::vault::rule_hints::Identities;
 use crate::yaml::BlockWriter;
 
@@ -146,6 +146,7 @@ pub fn plan<'a>(
         items.extend((0..parts.len()).map(|part| Planned::RoleBinding { user: u, part }));
     }
     plan.items = items;
+    warnings.extend(token_shaped(vault, grants));
     if let Err(mut errors) = plan.check_clashes() {
         errors.extend(warnings);
         return Err(errors);
@@ -629,6 +630,38 @@ impl Plan<'_> {
     }
 }
 
+/// Warnings for granted secrets named like the token Secret of a user who does not exist
+/// (`bob-token` without a user `bob`): if bob existed once and his token Secret was never
+/// pruned, applying this Opaque Secret fails on the live token while the Role granting its name
+/// applies, and exposes the token.
+fn token_shaped(vault: &Vault, grants: &Grants) -> Diagnostics {
+    let mut granted = vec![false; vault.secrets.len()];
+    for i in grants.readable.iter().flat_map(Ids::iter) {
+        granted[i] = true;
+    }
+    let mut warnings = Diagnostics::default();
+    for (secret, _) in vault.secrets.iter().zip(granted).filter(|(_, g)| *g) {
+        let Some(user) = secret.name.strip_suffix("-token") else {
+            continue;
+        };
+        if crate::vault::names::is_dns1123_label(user)
+            && !vault.users.iter().any(|u| u.name == user)
+        {
+            warnings.push(Diagnostic::warning(
+                &secret.source,
+                format!(
+                    "Secret {:?} has the name of user {user:?}'s token Secret, and there is no \
+                     user {user:?}: if there was one, make sure its token Secret was pruned from \
+                     the cluster (else the Role granting {:?} exposes the token), or rename the \
+                     file",
+                    secret.name, secret.name
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
 fn token_name(user: &str) -> String {
     format!("{user}-token")
 }
@@ -777,6 +810,50 @@ mod tests {
             [
                 "kvstore/alice-token: error: Secret \"alice-token\" from kvstore/alice-token clashes with the one from access_control/alice"
             ]
+        );
+    }
+
+    #[test]
+    fn token_shaped_names_of_missing_users_warn_when_granted() {
+        // (kvstore file, rules of alice, warns)
+        let table: &[(&str, &str, bool)] = &[
+            ("kvstore/bob-token", "**", true),
+            ("kvstore/bob/token", "**", true),
+            ("kvstore/Bob_token", "**", true),
+            ("kvstore/staging/payments-api/token", "**", true),
+            ("kvstore/bob-token", "other", false),
+            ("kvstore/bob-tokens", "**", false),
+            ("kvstore/token", "**", false),
+            ("kvstore/alice/token-x", "**", false),
+        ];
+        for (file, rules, warns) in table {
+            let v = vault(
+                &[(file, "k: v"), ("kvstore/other", "k: v")],
+                &[("access_control/alice", rules)],
+            );
+            let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+            let hits: Vec<String> = r
+                .warnings
+                .sorted()
+                .iter()
+                .map(|d| d.to_string())
+                .filter(|m| m.contains("token Secret"))
+                .collect();
+            assert_eq!(hits.len(), usize::from(*warns), "{file}: {hits:?}");
+            if *warns {
+                assert!(hits[0].contains("pruned"), "{}", hits[0]);
+            }
+        }
+        // Rendering goes on: the name keeps working.
+        let v = vault(
+            &[("kvstore/staging/payments-api/token", "k: v")],
+            &[("access_control/alice", "**")],
+        );
+        let r = render(&v, &evaluate(&v), &settings(false)).unwrap();
+        assert!(
+            r.objects
+                .iter()
+                .any(|o| format!("{o:?}") == "Secret/staging-payments-api-token")
         );
     }
 

@@ -11,6 +11,7 @@ use kubevault::krm;
 use kubevault::limits::{MAX_KEYS_PER_SECRET, MAX_SECRET_BYTES};
 use kubevault::vault::access::evaluate;
 use kubevault::vault::names::is_dns1123_label;
+use kubevault::vault::names::secret_name;
 use kubevault::vault::rules::{can_read, parse_rules};
 use kubevault::vault::secret_file::{Parsed, parse};
 use kubevault::vault::{Secret, User, Vault};
@@ -33,13 +34,19 @@ fn rules(data: &[u8]) {
     };
     let (rules_text, identities) = text.split_once('\0').unwrap_or((text, ""));
     let (rules, _) = parse_rules(rules_text);
-    let identities: Vec<&str> = identities.lines().take(64).collect();
+    // As a vault holds them: one identity per Secret name, in name order (deny rules match
+    // every spelling of a name, through the name).
+    let mut by_name = std::collections::BTreeMap::new();
+    for id in identities.lines().take(64) {
+        by_name.entry(secret_name(id)).or_insert(id);
+    }
+    let identities: Vec<(String, &str)> = by_name.into_iter().collect();
     let vault = Vault {
         secrets: identities
             .iter()
-            .map(|id| Secret {
+            .map(|(name, id)| Secret {
                 identity: id.to_string(),
-                name: String::new(),
+                name: name.clone(),
                 source: String::new(),
                 data: Default::default(),
                 shape: Default::default(),
@@ -53,7 +60,7 @@ fn rules(data: &[u8]) {
         ..Default::default()
     };
     let want: Vec<usize> = (0..identities.len())
-        .filter(|&i| can_read(&rules, identities[i]))
+        .filter(|&i| can_read(&rules, identities[i].1))
         .collect();
     assert_eq!(evaluate(&vault).readable[0], want);
 }

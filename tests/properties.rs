@@ -10,6 +10,8 @@ use kubevault::object::Object;
 use kubevault::render::{RenderSettings, render};
 use kubevault::vault::access::evaluate;
 use kubevault::vault::model::build;
+use kubevault::vault::names::secret_name;
+use kubevault::vault::spelling::SpelledGlob;
 use kubevault::vault::walk::{VaultFile, VaultFiles};
 use kubevault::yaml::{Node, emit_stream};
 use proptest::prelude::*;
@@ -118,7 +120,14 @@ fn rendered(files: &VaultFiles) -> Option<(String, Vec<Object>)> {
     Some((stream, objects))
 }
 
-/// The reference: the last rule whose glob matches decides, default deny.
+/// Whether a rule matches: its glob matches the identity, or (a deny) some other spelling of
+/// the identity's Secret name.
+fn reference_matches(allow: bool, pattern: &str, identity: &str) -> bool {
+    glob_match(pattern, identity)
+        || (!allow && SpelledGlob::new(pattern).matches(&secret_name(identity)))
+}
+
+/// The reference: the last matching rule decides, default deny.
 fn reference_can_read(rules: &str, identity: &str) -> bool {
     let mut allowed = false;
     for line in rules.lines().map(str::trim) {
@@ -129,7 +138,7 @@ fn reference_can_read(rules: &str, identity: &str) -> bool {
             Some(p) => (false, p),
             None => (true, line),
         };
-        if glob_match(pattern, identity) {
+        if reference_matches(allow, pattern, identity) {
             allowed = allow;
         }
     }
@@ -179,7 +188,7 @@ proptest! {
                 .collect();
             prop_assert_eq!(&grants.readable[u], &want, "user {}", user.name);
             for (r, rule) in user.rules.iter().enumerate() {
-                let used = vault.secrets.iter().any(|s| glob_match(&rule.pattern, &s.identity));
+                let used = vault.secrets.iter().any(|s| reference_matches(rule.allow, &rule.pattern, &s.identity));
                 prop_assert_eq!(grants.rule_used[u][r], used, "user {} rule {}", user.name, rule.line);
             }
         }

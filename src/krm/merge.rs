@@ -121,6 +121,22 @@ fn is_bookkeeping(annotation: &str) -> bool {
         )
 }
 
+/// Names of the input items that are token Secrets kubevault generated (managed-by label and
+/// type `kubernetes.io/service-account-token`) in `namespace` (or with no namespace): a live
+/// token may still carry each of them, so no generated Secret of another type may take one.
+pub fn token_secret_names<'i>(items: &'i [Item<'_>], namespace: &str) -> Vec<&'i str> {
+    items
+        .iter()
+        .filter(|item| item.key.kind == "Secret")
+        .filter(|item| item.key.namespace.is_empty() || item.key.namespace == namespace)
+        .filter(|item| {
+            item.node.as_ref().and_then(|n| n.str_at(&["type"]))
+                == Some("kubernetes.io/service-account-token")
+        })
+        .map(|item| item.key.name.as_ref())
+        .collect()
+}
+
 /// One output item of [`merge`], by index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Merged {
@@ -287,6 +303,32 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn token_secrets_of_kubevault_in_the_input() {
+        let token = |name: &str, ns: &str, managed: bool, type_: &str| {
+            let labels = if managed {
+                "  labels: {app.kubernetes.io/managed-by: kubevault}\n"
+            } else {
+                ""
+            };
+            Item::new(node(&format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n{ns}{labels}type: {type_}\n"
+            )))
+        };
+        let sa = "kubernetes.io/service-account-token";
+        let items = vec![
+            token("bob-token", "  namespace: ns\n", true, sa),
+            token("carol-token", "", true, sa),
+            token("dave-token", "  namespace: other\n", true, sa),
+            token("erin-token", "  namespace: ns\n", false, sa),
+            token("frank-token", "  namespace: ns\n", true, "Opaque"),
+        ];
+        assert_eq!(
+            token_secret_names(&items, "ns"),
+            ["bob-token", "carol-token"]
+        );
     }
 
     #[test]

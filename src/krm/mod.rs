@@ -6,7 +6,7 @@ mod merge;
 mod results;
 mod split;
 
-pub use merge::{Item, Merged, key, merge, with_bookkeeping_of};
+pub use merge::{Item, Merged, key, merge, token_secret_names, with_bookkeeping_of};
 pub use results::result_node;
 
 use crate::diag::Diagnostic;

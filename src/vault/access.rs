@@ -5,7 +5,9 @@
 //! identities), else identities holding one of its literal segments (a segment index), else
 //! identities containing its longest literal (a substring check before the glob). It then folds each user's rules over those sets in order: an allow ORs its set in, a
 //! deny clears it. Applying rules in order this way gives exactly "the last matching rule wins,
-//! default deny". [`evaluate_naive`] is the straightforward evaluation, kept as the oracle the
+//! default deny". A deny rule's set also holds every secret some other spelling of whose Secret
+//! name the pattern matches ([`SpelledGlob`], candidates pruned by the name's prefix).
+//! [`evaluate_naive`] is the straightforward evaluation, kept as the oracle the
 //! fast one is tested against.
 
 use std::collections::HashMap;
@@ -14,6 +16,7 @@ use glob_match::glob_match;
 
 use super::model::Vault;
 use super::rules::deciding_rule;
+use super::spelling::SpelledGlob;
 use crate::par::par_map;
 
 /// The result of evaluating all rules of a vault.
@@ -181,9 +184,48 @@ impl<'a> Pieces<'a> {
     }
 }
 
-/// Every distinct rule pattern of the vault: its slot, and per slot the secrets it matches
-/// (ascending indices into `vault.secrets`).
-type PatternSets<'v> = (HashMap<&'v str, usize>, Vec<Vec<usize>>);
+/// Every distinct rule pattern of the vault, once as an allow and once as a deny where it is one
+/// (a deny also matches the other spellings of a name): its slot, and per slot the secrets it
+/// matches (ascending indices into `vault.secrets`).
+type PatternSets<'v> = (HashMap<(&'v str, bool), usize>, Vec<Vec<usize>>);
+
+/// The ASCII start of a pattern's literal prefix as it shows in a Secret name (lowercase, `-`
+/// for every other character): every name one of whose spellings the pattern matches starts
+/// with it.
+fn name_prefix(pattern: &str) -> String {
+    literal_prefix(pattern)
+        .chars()
+        .take_while(char::is_ascii)
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect()
+}
+
+/// The secrets (ascending) whose Secret name some spelling of which `pattern` matches.
+fn spelled_set(vault: &Vault, pattern: &str) -> Vec<usize> {
+    let glob = SpelledGlob::new(pattern);
+    let prefix = name_prefix(pattern);
+    // The longest literal run, when ASCII, is in every such name (as the name spells it).
+    let longest = Pieces::of(pattern).longest;
+    let inner = longest.is_ascii().then(|| name_prefix(longest));
+    let start = vault
+        .secrets
+        .partition_point(|s| s.name.as_str() < prefix.as_str());
+    vault.secrets[start..]
+        .iter()
+        .take_while(|s| s.name.starts_with(&prefix))
+        .enumerate()
+        .filter(|(_, s)| {
+            inner
+                .as_ref()
+                .is_none_or(|run| s.name.contains(run.as_str()))
+        })
+        .filter(|(_, s)| glob.matches(&s.name))
+        .map(|(k, _)| start + k)
+        .collect()
+}
 
 fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
     let mut sorted: Vec<(&str, usize)> = vault
@@ -194,11 +236,12 @@ fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
         .collect();
     sorted.sort_unstable();
 
-    let mut slots: HashMap<&str, usize> = HashMap::new();
-    let mut patterns: Vec<&str> = Vec::new();
+    let mut slots: HashMap<(&str, bool), usize> = HashMap::new();
+    let mut patterns: Vec<(&str, bool)> = Vec::new();
     for rule in vault.users.iter().flat_map(|u| &u.rules) {
-        slots.entry(rule.pattern.as_str()).or_insert_with(|| {
-            patterns.push(&rule.pattern);
+        let key = (rule.pattern.as_str(), !rule.allow);
+        slots.entry(key).or_insert_with(|| {
+            patterns.push(key);
             patterns.len() - 1
         });
     }
@@ -215,7 +258,7 @@ fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
     let mut segment_names: Vec<&str> = segments.keys().copied().collect();
     segment_names.sort_unstable();
     // Per pattern, the secrets it matches, ascending (most patterns match few secrets).
-    let sets: Vec<Vec<usize>> = par_map(&patterns, |pattern| {
+    let sets: Vec<Vec<usize>> = par_map(&patterns, |&(pattern, deny)| {
         let mut bits = Vec::new();
         let prefix = literal_prefix(pattern);
         let pieces = Pieces::of(pattern);
@@ -223,11 +266,11 @@ fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
         if prefix.len() == pattern.len() {
             // Every identity equal to the pattern (a vault has unique identities, but the
             // evaluator does not rely on it).
-            let start = sorted.partition_point(|(id, _)| *id < *pattern);
+            let start = sorted.partition_point(|(id, _)| *id < pattern);
             bits.extend(
                 sorted[start..]
                     .iter()
-                    .take_while(|(id, _)| *id == *pattern)
+                    .take_while(|(id, _)| *id == pattern)
                     .map(|(_, i)| *i),
             );
             bits.sort_unstable();
@@ -274,6 +317,11 @@ fn pattern_sets(vault: &Vault) -> PatternSets<'_> {
                 }
             }
         }
+        if deny {
+            bits.extend(spelled_set(vault, pattern));
+            bits.sort_unstable();
+            bits.dedup();
+        }
         bits
     });
 
@@ -289,7 +337,7 @@ pub fn deciders(vault: &Vault) -> Vec<Vec<u32>> {
     par_map(&vault.users, |user| {
         let mut decider = vec![0u32; n];
         for (r, rule) in user.rules.iter().enumerate() {
-            for &i in &sets[slots[rule.pattern.as_str()]] {
+            for &i in &sets[slots[&(rule.pattern.as_str(), !rule.allow)]] {
                 decider[i] = r as u32 + 1;
             }
         }
@@ -305,7 +353,7 @@ pub fn evaluate(vault: &Vault) -> Grants {
         let mut readable = Bits::new(n);
         let mut used = Vec::with_capacity(user.rules.len());
         for rule in &user.rules {
-            let set = &sets[slots[rule.pattern.as_str()]];
+            let set = &sets[slots[&(rule.pattern.as_str(), !rule.allow)]];
             used.push(!set.is_empty());
             for &i in set {
                 if rule.allow {
@@ -354,7 +402,21 @@ mod tests {
 
     use crate::vault::test_rng::Rng;
 
-    const SEGMENTS: &[&str] = &["a", "ab", "b", "prod", "Prod", "x.y", "db", "db1", "a-b"];
+    const SEGMENTS: &[&str] = &[
+        "a",
+        "ab",
+        "b",
+        "prod",
+        "Prod",
+        "x.y",
+        "db",
+        "db1",
+        "a-b",
+        "prod_db",
+        "A",
+        "x-y",
+        "caf\u{e9}",
+    ];
     const PATTERNS: &[&str] = &[
         "{*,c}b",
         "[!]a[re-d[az]*",
@@ -393,21 +455,27 @@ mod tests {
         "**/a-b/**",
         "x.y/*",
         "a/",
+        "x_y/**",
+        "prod/db",
+        "PROD/**",
+        "caf?/**",
         "",
     ];
 
     fn random_vault(rng: &mut Rng) -> Vault {
-        let mut ids = std::collections::BTreeSet::new();
+        // As in a real vault: one identity per Secret name, in name order.
+        let mut ids = std::collections::BTreeMap::new();
         for _ in 0..(rng.next() % 40) {
             let depth = 1 + rng.next() % 3;
             let id: Vec<&str> = (0..depth).map(|_| rng.pick(SEGMENTS)).collect();
-            ids.insert(id.join("/"));
+            let id = id.join("/");
+            ids.entry(crate::vault::names::secret_name(&id))
+                .or_insert(id);
         }
         let secrets = ids
             .into_iter()
-            .enumerate()
-            .map(|(i, identity)| Secret {
-                name: format!("s{i:03}"),
+            .map(|(name, identity)| Secret {
+                name,
                 identity,
                 source: String::new(),
                 data: Default::default(),

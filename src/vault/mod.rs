@@ -1,8 +1,8 @@
 //! The vault directory: reading it ([`walk`]), parsing secret and access-control files
 //! ([`secret_file`], [`rules`]), naming ([`names`]), the model ([`model`]) and who may read what
-//! ([`access`]), hints about YAML mistakes in secret files ([`yaml_hints`]) and about access mistakes
-//! ([`rule_hints`]). Everything but
-//! `walk` is pure.
+//! ([`access`]), the spellings of a name ([`spelling`]), and hints about YAML mistakes in
+//! secret files ([`yaml_hints`]) and about access mistakes ([`rule_hints`]). Everything but
+//! `walk` and `beneath` is pure.
 
 pub mod access;
 pub mod beneath;
@@ -17,6 +17,7 @@ pub mod rules;
 pub mod secret_data;
 pub mod secret_file;
 pub mod source;
+pub mod spelling;
 #[cfg(test)]
 pub(crate) mod test_rng;
 pub mod walk;

@@ -178,6 +178,17 @@ fn build_from(mut input: Input<'_>, namespace: &str, decrypt: Decryptor) -> (Vau
             vault.unparsed.push(identity);
             continue;
         }
+        let canonical = crate::vault::spelling::canonical(&identity);
+        if canonical != identity {
+            diags.push(Diagnostic::warning(
+                &file.rel,
+                format!(
+                    "identity {identity:?} is not the canonical spelling of Secret {name:?}: \
+                     rename it to {canonical:?} (deny rules match every spelling of a name, \
+                     allow rules only the identity they name)"
+                ),
+            ));
+        }
         candidates.push((identity, name, k));
     }
     // The clash tables are done with: free them (17 MB at 100,000 secrets) before the parse.

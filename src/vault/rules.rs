@@ -1,7 +1,11 @@
 //! Access-control files: one glob rule per line, `!` denies, the last matching rule wins.
+//! An allow rule matches the identity as written; a deny rule also matches every other
+//! spelling of the same Secret name ([`super::spelling`]), since a Role grants names.
 
 use glob_match::glob_match;
 
+use super::names::secret_name;
+use super::spelling::SpelledGlob;
 use crate::limits::{MAX_RULE_BRACE_GROUPS, MAX_RULE_LINE_BYTES, MAX_RULES_PER_USER};
 
 /// One rule of a user's access-control file.
@@ -16,9 +20,12 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// True when the pattern matches the identity (case-sensitive glob).
+    /// True when the pattern matches the identity (case-sensitive glob) or, for a deny rule,
+    /// any other spelling of the identity's Secret name (`!prod/**` denies `Prod/db` and
+    /// `prod_db`, which are Secret `prod-db` too).
     pub fn matches(&self, identity: &str) -> bool {
         glob_match(&self.pattern, identity)
+            || (!self.allow && SpelledGlob::new(&self.pattern).matches(&secret_name(identity)))
     }
 }
 
@@ -316,6 +323,19 @@ mod tests {
             ("  app/db  ", "app/db", true),
             ("app/db # note", "app/db", false),
             ("!app/db", "app/db", false),
+            // A deny matches every spelling of the Secret name; an allow only what it says.
+            ("**\n!prod/**", "Prod/db", false),
+            ("**\n!prod/**", "PROD/DB", false),
+            ("**\n!prod/**", "prod_db", false),
+            ("**\n!prod/**", "prod.db", false),
+            ("**\n!prod/**", "prod-db", false),
+            ("**\n!prod/**", "prod/a_b/c", false),
+            ("**\n!prod/**", "production/db", true),
+            ("**\n!prod/**", "prod", true),
+            ("**\n!prod/db", "prod-db2", true),
+            ("**\n!Prod/DB", "prod/db", false),
+            ("**\n!prod/**\nprod_db", "prod_db", true),
+            ("**\n!prod/**\nprod_db", "Prod/db", false),
         ];
         for (text, identity, want) in table {
             assert_eq!(

@@ -1,10 +1,11 @@
 //! Catalogue cases of the second hardening round: SOPS leaves sops reads as null, crafted age
 //! headers, key files that block, vaults and key files outside the package, hostile output
-//! directories, symlink fan-out, KRM clashes and duplicate keys, rule spellings that fail open,
-//! control characters in file names and `--refresh` durations. Each class runs in several modes
+//! directories, symlink fan-out, KRM clashes and duplicate keys, deny rules over every spelling of
+//! a name, glob forms and rule spellings that fail open, `<user>-token` names, control
+//! characters in file names and `--refresh` durations. Each class runs in several modes
 //! (`generate`, `check`, the KRM function, the legacy plugin).
 
-use super::{Case, Mode, s, secret};
+use super::{Case, Mode, rules, s, secret};
 use crate::common::{SENTINEL, Sandbox};
 
 const FLAT: &str = include_str!("../fixtures/sops/flat.enc.yaml");
@@ -182,6 +183,46 @@ fn fan_out(sb: &Sandbox, top: &str, levels: usize, leaf: &str) {
             );
         }
     }
+}
+
+/// A case run in every mode ([`Mode::Everywhere`]: generate, KRM, `check` text and JSON, and
+/// the query commands).
+fn everywhere(name: &'static str, exit: i32, setup: impl Fn(&Sandbox) + 'static) -> Case {
+    Case {
+        name,
+        setup: Box::new(setup),
+        mode: Mode::Everywhere,
+        exit,
+    }
+}
+
+/// `kvstore/<file>` holding the sentinel and alice's rules `rules`.
+fn spelled(sb: &Sandbox, file: &str, rules_text: &str) {
+    secret(sb, file, s("k: @S@\n"));
+    rules(sb, "alice", rules_text);
+}
+
+const CAN_READ: &[&str] = &["can-read", "alice", "--vault-dir", "vault"];
+
+/// A token Secret kubevault generated for `bob`, as an input item (`ns` its namespace lines,
+/// `labels` its labels), holding the sentinel as its token.
+fn bob_token(ns: &str, labels: &str) -> String {
+    format!(
+        "- apiVersion: v1\n  kind: \"Secret\"\n  metadata:\n    name: bob-token\n{ns}{labels}    annotations:\n      kubevault.dev/generator: test\n  type: kubernetes.io/service-account-token\n  data:\n    token: {}\n",
+        base64_of(SENTINEL)
+    )
+}
+
+const MANAGED: &str = "    labels:\n      app.kubernetes.io/managed-by: kubevault\n";
+const IN_NS: &str = "    namespace: kubevault-kvstore\n";
+
+fn refresh(name: &'static str, exit: i32, duration: &'static str) -> Case {
+    // `--refresh=D`, so that `-1h` is the flag's value, not a flag.
+    let flag: &'static str = Box::leak(format!("--refresh={duration}").into_boxed_str());
+    let args: &'static [&'static str] = Box::leak(
+        vec!["external-secret", "planted", "--vault-dir", "vault", flag].into_boxed_slice(),
+    );
+    cmd(name, exit, |_| {}, args, &[], None)
 }
 
 pub fn cases() -> Vec<Case> {
@@ -623,6 +664,212 @@ pub fn cases() -> Vec<Case> {
             |_| {},
             "  namespace: a\n  vaultDir: vault\n  namespace: b\n",
         ),
+        // ---- 13.10: a deny rule matches every spelling of a Secret name ----
+        everywhere("spelling_deny_upper_case", 0, |sb| {
+            spelled(sb, "Prod/db", "**\n!prod/**\n")
+        }),
+        everywhere("spelling_deny_underscore", 0, |sb| {
+            spelled(sb, "prod_db", "**\n!prod/**\n")
+        }),
+        everywhere("spelling_deny_dot", 0, |sb| {
+            spelled(sb, "prod.db.yaml", "**\n!prod/**\n")
+        }),
+        everywhere("spelling_deny_canonical_dash", 0, |sb| {
+            spelled(sb, "prod-db", "**\n!prod/db\n")
+        }),
+        everywhere("spelling_deny_rule_in_upper_case", 0, |sb| {
+            spelled(sb, "prod/db", "**\n!PROD/DB\n")
+        }),
+        cmd(
+            "spelling_deny_can_read_upper_case",
+            0,
+            |sb| spelled(sb, "PROD/DB.yaml", "**\n!prod/**\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_deny_can_read_mixed",
+            0,
+            |sb| spelled(sb, "Prod_Team.db", "**\n!prod/team/**\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_deny_can_read_dash",
+            0,
+            |sb| spelled(sb, "prod-db", "**\n!prod/db\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_deny_can_read_dot_and_space",
+            0,
+            |sb| spelled(sb, "prod.db cache", "**\n!prod/db/cache\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_deny_can_read_non_ascii",
+            0,
+            |sb| spelled(sb, "caf\u{e9}/db", "**\n!caf?/**\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_allow_is_exact",
+            0,
+            |sb| spelled(sb, "prod_db", "prod/db\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        cmd(
+            "spelling_later_allow_regrants",
+            0,
+            |sb| spelled(sb, "prod_db", "**\n!prod/**\nprod_db\n"),
+            CAN_READ,
+            &[],
+            None,
+        ),
+        // ---- 13.11: glob-match forms that weaken a deny ----
+        everywhere("rules_empty_brace_alternative_first", 1, |sb| {
+            rules(sb, "bob", "**\n!prod/db{,/**}\n")
+        }),
+        everywhere("rules_empty_brace_alternative_last", 1, |sb| {
+            rules(sb, "bob", "**\n!prod/{db,}\n")
+        }),
+        everywhere("rules_empty_brace_alternative_middle", 1, |sb| {
+            rules(sb, "bob", "**\n!prod/{a,,b}\n")
+        }),
+        everywhere("rules_empty_brace_alternative_nested", 1, |sb| {
+            rules(sb, "bob", "**\n!prod/{x,{,y}}\n")
+        }),
+        everywhere("rules_negated_class_bang", 1, |sb| {
+            rules(sb, "bob", "**\n![!a]*/db\n")
+        }),
+        everywhere("rules_negated_class_caret", 1, |sb| {
+            rules(sb, "bob", "prod/[^a]/**\n")
+        }),
+        plugin(
+            "plugin_rules_negated_class",
+            1,
+            |sb| rules(sb, "bob", "**\n!prod[!/]db\n"),
+            "  vaultDir: vault\n",
+        ),
+        // ---- 13.12: rule spellings that fail open ----
+        everywhere("rules_space_after_bang", 1, |sb| {
+            rules(sb, "bob", "**\n! planted\n")
+        }),
+        everywhere("rules_tab_after_bang", 1, |sb| {
+            rules(sb, "bob", "**\n!\tplanted\n")
+        }),
+        everywhere("rules_zero_width_space_before_bang", 1, |sb| {
+            rules(sb, "bob", "**\n\u{200B}!planted\n")
+        }),
+        everywhere("rules_bidi_override_before_bang", 1, |sb| {
+            rules(sb, "bob", "**\n\u{202E}!planted\n")
+        }),
+        everywhere("rules_word_joiner_inside", 1, |sb| {
+            rules(sb, "bob", "**\n!plan\u{2060}ted\n")
+        }),
+        everywhere("rules_byte_order_mark_on_line_two", 1, |sb| {
+            rules(sb, "bob", "**\n\u{FEFF}!planted\n")
+        }),
+        everywhere("rules_fullwidth_bang", 1, |sb| {
+            rules(sb, "bob", "**\n\u{FF01}planted\n")
+        }),
+        everywhere("rules_alveolar_click_bang", 1, |sb| {
+            rules(sb, "bob", "**\n\u{01C3}planted\n")
+        }),
+        plugin(
+            "plugin_rules_fullwidth_bang",
+            1,
+            |sb| rules(sb, "bob", "**\n\u{FF01}planted\n"),
+            "  vaultDir: vault\n",
+        ),
+        // ---- 13.13: <user>-token names ----
+        everywhere("token_shaped_name_without_user", 0, |sb| {
+            spelled(sb, "bob-token", "**\n")
+        }),
+        everywhere("token_shaped_name_nested", 0, |sb| {
+            spelled(sb, "staging/payments-api/token.yaml", "**\n")
+        }),
+        everywhere("token_shaped_name_not_granted", 0, |sb| {
+            spelled(sb, "bob-token", "planted\n")
+        }),
+        krm(
+            "krm_token_secret_in_input",
+            1,
+            |sb| spelled(sb, "bob-token", "**\n"),
+            &bob_token(IN_NS, MANAGED),
+            "  vaultDir: vault\n",
+        ),
+        krm(
+            "krm_token_secret_in_input_without_namespace",
+            1,
+            |sb| spelled(sb, "bob/token", "**\n"),
+            &bob_token("", MANAGED),
+            "  vaultDir: vault\n",
+        ),
+        krm(
+            "krm_token_secret_in_input_not_granted",
+            1,
+            |sb| spelled(sb, "bob-token", "planted\n"),
+            &bob_token(IN_NS, MANAGED),
+            "  vaultDir: vault\n",
+        ),
+        krm(
+            "krm_token_secret_in_another_namespace",
+            0,
+            |sb| spelled(sb, "bob-token", "**\n"),
+            &bob_token("    namespace: elsewhere\n", MANAGED),
+            "  vaultDir: vault\n",
+        ),
+        krm(
+            "krm_token_secret_in_input_for_a_live_user",
+            0,
+            |sb| rules(sb, "bob", "planted\n"),
+            &bob_token(IN_NS, MANAGED),
+            "  vaultDir: vault\n",
+        ),
+        // ---- 13.14: control characters in vault file names ----
+        everywhere("file_name_newline_in_kvstore", 1, |sb| {
+            secret(sb, "a\ncheck ok: 0 errors", s("k: @S@\n"))
+        }),
+        everywhere("file_name_escape_in_kvstore", 1, |sb| {
+            secret(sb, "x\u{1b}[2Jy", s("k: @S@\n"))
+        }),
+        everywhere("file_name_carriage_return_in_folder", 1, |sb| {
+            secret(sb, "dir\rname/db", s("k: @S@\n"))
+        }),
+        everywhere("file_name_bidi_in_kvstore", 1, |sb| {
+            secret(sb, "evil\u{202E}lmay.yaml", s("k: @S@\n"))
+        }),
+        everywhere("file_name_newline_in_access_control", 1, |sb| {
+            rules(sb, "bob\nok", "planted\n")
+        }),
+        plugin(
+            "plugin_file_name_tab_in_kvstore",
+            1,
+            |sb| secret(sb, "tab\there", s("k: @S@\n")),
+            "  vaultDir: vault\n",
+        ),
+        // ---- 13.16: --refresh as Go's time.ParseDuration reads it ----
+        refresh("refresh_days_are_not_go", 2, "1d"),
+        refresh("refresh_without_unit", 2, "90"),
+        refresh("refresh_negative", 2, "-1h"),
+        refresh("refresh_overflows_int64", 2, "2562048h"),
+        refresh("refresh_two_dots", 2, "1.5.h"),
+        refresh("refresh_space_inside", 2, "1h 30m"),
+        refresh("refresh_go_compound_is_fine", 0, "1h30m0.5s"),
+        refresh("refresh_go_micro_sign_is_fine", 0, "1\u{b5}s"),
+        refresh("refresh_go_leading_dot_is_fine", 0, ".5h"),
+        refresh("refresh_zero_is_fine", 0, "0"),
     ]
 }
 
