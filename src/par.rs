@@ -3,6 +3,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 
 /// Maps `f` over `items` on all available cores, preserving order. Small inputs (fewer than 64
@@ -71,30 +72,106 @@ pub fn chunks(len: usize, pieces: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// Builds `count` pieces of output with `build(piece, buffer)` on all cores, a few pieces at a
-/// time, and hands each to `sink` in order as soon as its turn comes: memory holds those few
-/// pieces, never the whole output. Stops at the first error of `sink`.
+/// Builds `count` pieces of output with `build(piece, buffer)` on all cores and hands each to
+/// `sink` in order as soon as its turn comes. Workers take the next piece as they finish one, at
+/// most `2 × cores` pieces ahead of the sink: memory holds those few pieces, never the whole
+/// output, and no core waits for the slowest piece of a batch (a Role piece can be six times a
+/// Secret piece). Stops at the first error of `sink`.
 pub fn par_stream<E>(
     count: usize,
     build: impl Fn(usize, &mut String) + Sync,
     mut sink: impl FnMut(&str) -> Result<(), E>,
 ) -> Result<(), E> {
     let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let window = 2 * threads;
-    let mut next = 0;
-    while next < count {
-        let pieces: Vec<usize> = (next..(next + window).min(count)).collect();
-        let texts = par_map_pieces(&pieces, |&piece| {
-            let mut text = String::new();
+    if threads < 2 || count < 2 {
+        let mut text = String::new();
+        for piece in 0..count {
+            text.clear();
             build(piece, &mut text);
-            text
-        });
-        for text in &texts {
-            sink(text)?;
+            sink(&text)?;
         }
-        next += pieces.len();
+        return Ok(());
     }
-    Ok(())
+    let window = 2 * threads;
+    /// Built pieces not yet sunk, and how many were sunk (or `usize::MAX` once the sink stops).
+    struct Shared {
+        /// `None` for a piece whose `build` panicked.
+        built: std::collections::BTreeMap<usize, Option<String>>,
+        sunk: usize,
+    }
+    let shared = Mutex::new(Shared {
+        built: std::collections::BTreeMap::new(),
+        sunk: 0,
+    });
+    let (ready, room) = (Condvar::new(), Condvar::new());
+    let next = AtomicUsize::new(0);
+    let lock = || shared.lock().unwrap_or_else(PoisonError::into_inner);
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let piece = next.fetch_add(1, Ordering::Relaxed);
+                    if piece >= count {
+                        return;
+                    }
+                    // Wait for room: at most `window` pieces ahead of the sink.
+                    let mut state = lock();
+                    while state.sunk != usize::MAX && piece >= state.sunk + window {
+                        state = room.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    }
+                    if state.sunk == usize::MAX {
+                        return;
+                    }
+                    drop(state);
+                    // A panic is handed to the sink's thread, which would otherwise wait for
+                    // this piece forever.
+                    let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut text = String::new();
+                        build(piece, &mut text);
+                        text
+                    }));
+                    let failed = text.is_err();
+                    lock().built.insert(piece, text.ok());
+                    ready.notify_one();
+                    if failed {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut result = Ok(());
+        for piece in 0..count {
+            let mut state = lock();
+            let text = loop {
+                match state.built.remove(&piece) {
+                    Some(Some(text)) => break text,
+                    Some(None) => {
+                        // Release the waiting workers so that the scope can end, then fail.
+                        state.sunk = usize::MAX;
+                        drop(state);
+                        room.notify_all();
+                        panic!("a worker thread panicked");
+                    }
+                    None => {}
+                }
+                state = ready.wait(state).unwrap_or_else(PoisonError::into_inner);
+            };
+            drop(state);
+            result = sink(&text);
+            let mut state = lock();
+            state.sunk = if result.is_ok() {
+                piece + 1
+            } else {
+                usize::MAX
+            };
+            drop(state);
+            room.notify_all();
+            if result.is_err() {
+                break;
+            }
+        }
+        result
+    })
 }
 
 #[cfg(test)]
@@ -113,6 +190,39 @@ mod tests {
         .unwrap();
         let expected: String = (0..100).map(|i| format!("{i},")).collect();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn stream_stops_at_the_sinks_first_error() {
+        let mut seen = Vec::new();
+        let got = super::par_stream(
+            1000,
+            |i, buf| buf.push_str(&i.to_string()),
+            |text| {
+                seen.push(text.to_string());
+                if seen.len() == 10 {
+                    Err("full")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(got, Err("full"));
+        let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    #[should_panic(expected = "a worker thread panicked")]
+    fn a_panicking_piece_fails_the_stream_without_hanging() {
+        let _ = super::par_stream(
+            100,
+            |i, buf| {
+                assert!(i != 50, "piece 50");
+                buf.push('x');
+            },
+            |_| Ok::<(), ()>(()),
+        );
     }
 
     #[test]
