@@ -5,7 +5,7 @@
 //! their final stage (`ResponseComplete`, or `Panic`). Each is tallied into one row per
 //! (identity, verb, secret, response code) with a count and the first and last time it was
 //! seen, so memory grows with the number of distinct rows, never with the log: a 1 GB log
-//! streams through in bounded memory ([`LineReader`] caps each line too).
+//! streams through in bounded memory (a line reader caps each line too).
 //!
 //! Requesters `system:serviceaccount:NS:USER` of the vault namespace are vault users; Secret
 //! names map back to identities (`production-payments-db` → `production/payments/db`) and token

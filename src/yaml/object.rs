@@ -27,10 +27,10 @@ impl Object {
 
 impl Object {
     /// Appends the object as one YAML document (no `---`): the same bytes as
-    /// `emit_document(&self.to_node())`, written straight from the fields that [`render`] sets,
+    /// `emit_document(&self.to_node())`, written straight from the fields that [`crate::render`] sets,
     /// without the JSON and [`Node`] detour. With `item` it is written as an item of a
     /// top-level sequence (a ResourceList's `items`). Objects with fields this writer does not
-    /// know (none that [`render`] makes) take the [`Object::to_node`] path.
+    /// know (none that [`crate::render`] makes) take the [`Object::to_node`] path.
     pub fn write_yaml(&self, out: &mut String, item: bool) {
         let start = out.len();
         self.write_yaml_fields(out, item);
@@ -41,9 +41,9 @@ impl Object {
     }
 
     /// [`Object::write_yaml`] of a Role, with `names` as its first rule's `resourceNames` in
-    /// place of the names it holds, each with whether it is written plain (as
-    /// [`needs_quotes`](super::emit) decides; a planned Role knows it from the name's size): a planned Role's names are borrowed from the model instead
-    /// of copied into the object (the Roles of a role-heavy vault list millions of names). The
+    /// place of the names it holds, each with whether it is written plain (as the quoting test
+    /// decides; a planned Role knows it from the name's size): a planned Role's names are
+    /// borrowed from the model instead of copied into the object (the Roles of a role-heavy vault list millions of names). The
     /// Role must be one the direct writer handles (a non-empty `resourceNames`, say the first
     /// of `names`).
     pub fn write_role_yaml<'n>(
