@@ -199,7 +199,8 @@ impl Plan<'_> {
         self.build(self.items[i], None)
     }
 
-    /// Builds a planned object; a Role with `only` lists just that name (for sizing).
+    /// Builds a planned object; a Role with `only` lists just that name, a Secret with `only`
+    /// holds just its first key (shells for [`Plan::write_planned`]).
     fn build(&self, planned: Planned, only: Option<&str>) -> Object {
         let (vault, settings) = (self.vault, self.settings);
         let ns = &settings.namespace;
@@ -213,6 +214,7 @@ impl Plan<'_> {
                 let data: BTreeMap<String, ByteString> = secret
                     .data
                     .iter()
+                    .take(if only.is_some() { 1 } else { usize::MAX })
                     .map(|(k, v)| (k.clone(), ByteString(v.0.clone())))
                     .collect();
                 let shape = &secret.shape;
@@ -411,34 +413,7 @@ impl Plan<'_> {
                 out.push_str("---\n");
             }
             let start = out.len();
-            match self.items[i] {
-                Planned::Role {
-                    user,
-                    start: from,
-                    end: to,
-                    ..
-                } => {
-                    // The names are written from the model, not copied into the Role.
-                    let (vault, readable) = (self.vault, &self.grants.readable[user]);
-                    let first = &vault.secrets[readable.get(from)].name;
-                    let shell = self.build(self.items[i], Some(first));
-                    // Whether a name needs quotes is known from its cost: no test per name.
-                    let names = readable.range(from, to).map(|s| {
-                        let name = vault.secrets[s].name.as_str();
-                        (name, self.costs[s] == name.len() + 5)
-                    });
-                    shell.write_role_yaml(out, item, names);
-                    debug_assert!(
-                        {
-                            let mut whole = String::new();
-                            self.object(i).write_yaml(&mut whole, item);
-                            out[start..] == whole
-                        },
-                        "Role {i} written from the model differs from the built Role"
-                    );
-                }
-                _ => self.object(i).write_yaml(out, item),
-            }
+            self.write_planned(out, i, item);
             debug_assert!(
                 item || self.sizes.is_empty() || out.len() - start == self.sizes[i],
                 "object {i} was sized {} but is {} bytes",
@@ -446,6 +421,52 @@ impl Plan<'_> {
                 out.len() - start
             );
         }
+    }
+
+    /// Writes the `i`-th object as [`Object::write_yaml`] writes it. A Role's names and a
+    /// Secret's values are written from the model, not copied into the object first (the debug
+    /// build checks the bytes against the built object).
+    fn write_planned(&self, out: &mut String, i: usize, item: bool) {
+        let start = out.len();
+        let vault = self.vault;
+        match self.items[i] {
+            Planned::Role {
+                user,
+                start: from,
+                end: to,
+                ..
+            } => {
+                let readable = &self.grants.readable[user];
+                let first = &vault.secrets[readable.get(from)].name;
+                let shell = self.build(self.items[i], Some(first));
+                // Whether a name needs quotes is known from its cost: no test per name.
+                let names = readable.range(from, to).map(|s| {
+                    let name = vault.secrets[s].name.as_str();
+                    (name, self.costs[s] == name.len() + 5)
+                });
+                shell.write_role_yaml(out, item, names);
+            }
+            Planned::Secret(s) if !vault.secrets[s].data.is_empty() => {
+                let shell = self.build(self.items[i], Some(""));
+                let data = vault.secrets[s]
+                    .data
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.0.as_slice()));
+                shell.write_secret_yaml(out, item, data);
+            }
+            _ => {
+                self.object(i).write_yaml(out, item);
+                return;
+            }
+        }
+        debug_assert!(
+            {
+                let mut whole = String::new();
+                self.object(i).write_yaml(&mut whole, item);
+                out[start..] == whole
+            },
+            "object {i} written from the model differs from the built object"
+        );
     }
 
     /// Splits user `u`'s grants into Roles within [`MAX_OBJECT_BYTES`], given what each name
@@ -520,7 +541,7 @@ impl Plan<'_> {
                     }
                     _ => {
                         scratch.clear();
-                        self.object(i).write_yaml(&mut scratch, false);
+                        self.write_planned(&mut scratch, i, false);
                         scratch.len()
                     }
                 })

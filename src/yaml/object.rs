@@ -8,6 +8,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::{BlockWriter, Node};
 use crate::object::Object;
 
+/// What [`Object::write_role_yaml`] and [`Object::write_secret_yaml`] borrow from the model.
+enum Borrowed<'i, 'v> {
+    /// A Role's names, each with whether it is written plain.
+    Names(&'i mut dyn Iterator<Item = (&'v str, bool)>),
+    /// A Secret's keys and raw values.
+    Data(&'i mut dyn Iterator<Item = (&'v str, &'v [u8])>),
+}
+
 impl Object {
     /// The object as a YAML tree (apiVersion, kind, metadata first).
     pub fn to_node(&self) -> Node {
@@ -56,7 +64,25 @@ impl Object {
             matches!(self, Object::Role(_)) && self.fast_path_ok(),
             "write_role_yaml needs a Role the direct writer handles"
         );
-        self.write_fields_with(out, item, Some(&mut names));
+        self.write_fields_with(out, item, Some(Borrowed::Names(&mut names)));
+    }
+
+    /// [`Object::write_yaml`] of a Secret, with `data` (keys and raw values, sorted by key) in
+    /// place of the data it holds: a planned Secret's values are borrowed from the model instead
+    /// of copied into the object. The Secret must hold some data (say the first entry), so that
+    /// the writer writes a `data` field at all.
+    pub fn write_secret_yaml<'d>(
+        &self,
+        out: &mut String,
+        item: bool,
+        mut data: impl Iterator<Item = (&'d str, &'d [u8])>,
+    ) {
+        assert!(
+            matches!(self, Object::Secret(s) if s.data.as_ref().is_some_and(|d| !d.is_empty()))
+                && self.fast_path_ok(),
+            "write_secret_yaml needs a Secret with data that the direct writer handles"
+        );
+        self.write_fields_with(out, item, Some(Borrowed::Data(&mut data)));
     }
 
     /// `write_yaml` through `to_node` and the [`Node`] emitter: the reference.
@@ -75,13 +101,14 @@ impl Object {
         self.write_fields_with(out, item, None);
     }
 
-    /// The direct writer; `names`, when given, are the first rule's `resourceNames`.
-    fn write_fields_with(
-        &self,
-        out: &mut String,
-        item: bool,
-        mut names: Option<&mut dyn Iterator<Item = (&str, bool)>>,
-    ) {
+    /// The direct writer; `borrowed`, when given, replaces a Role's first `resourceNames` or a
+    /// Secret's `data`.
+    fn write_fields_with(&self, out: &mut String, item: bool, borrowed: Option<Borrowed<'_, '_>>) {
+        let (mut names, mut data) = match borrowed {
+            Some(Borrowed::Names(names)) => (Some(names), None),
+            Some(Borrowed::Data(data)) => (None, Some(data)),
+            None => (None, None),
+        };
         if !self.fast_path_ok() {
             out.push_str(&self.slow_yaml(item));
             return;
@@ -94,7 +121,15 @@ impl Object {
         match self {
             Object::Namespace(_) | Object::ServiceAccount(_) => {}
             Object::Secret(o) => {
-                if let Some(data) = &o.data {
+                if let (Some(_), Some(entries)) = (&o.data, data.take()) {
+                    w.open(0, "data");
+                    let mut b64 = String::new();
+                    for (k, v) in entries {
+                        b64.clear();
+                        base64::engine::general_purpose::STANDARD.encode_string(v, &mut b64);
+                        w.entry(2, k, &b64);
+                    }
+                } else if let Some(data) = &o.data {
                     w.open(0, "data");
                     let mut b64 = String::new();
                     for (k, v) in data {
