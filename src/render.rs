@@ -19,7 +19,7 @@ use crate::limits::{MAX_OBJECT_BYTES, MAX_OUTPUT_BYTES};
 use crate::object::{GENERATOR, MANAGED_BY, Object, ObjectKey, SERVICE_ACCOUNT_NAME, SOURCE, kind};
 use crate::par::{chunks, par_map, par_stream};
 use crate::vault::Vault;
-use crate::vault::access::{Grants, Ids};
+use crate::vault::access::Grants;
 use crate::vault::rule_hints::Identities;
 use crate::yaml::BlockWriter;
 
@@ -656,17 +656,16 @@ impl Plan<'_> {
 /// pruned, applying this Opaque Secret fails on the live token while the Role granting its name
 /// applies, and exposes the token.
 fn token_shaped(vault: &Vault, grants: &Grants) -> Diagnostics {
-    let mut granted = vec![false; vault.secrets.len()];
-    for i in grants.readable.iter().flat_map(Ids::iter) {
-        granted[i] = true;
-    }
     let mut warnings = Diagnostics::default();
-    for (secret, _) in vault.secrets.iter().zip(granted).filter(|(_, g)| *g) {
+    for (i, secret) in vault.secrets.iter().enumerate() {
         let Some(user) = secret.name.strip_suffix("-token") else {
             continue;
         };
+        // Names first (cheap, and rare), grants only for those: a role-heavy vault holds
+        // millions of grants.
         if crate::vault::names::is_dns1123_label(user)
             && !vault.users.iter().any(|u| u.name == user)
+            && grants.readable.iter().any(|r| r.contains(i))
         {
             warnings.push(Diagnostic::warning(
                 &secret.source,
